@@ -1,0 +1,37 @@
+"""Every bound the checker applies, in one place.
+
+The checker talks to servers chosen by whoever types a domain; these limits
+keep one check bounded in time and memory whatever those servers do.
+"""
+
+from __future__ import annotations
+
+# Overall budget of one domain's check (seconds); `--timeout` overrides it.
+DEFAULT_TIMEOUT = 10.0
+# Domains checked at once by `mtasts check a b c ...`; `--concurrency` overrides it.
+DEFAULT_CONCURRENCY = 20
+
+# DNS
+DNS_QUERY_TIMEOUT = 4.0  # one query, all retries included (also capped by the budget)
+MAX_CNAME_CHAIN = 8  # names followed from _mta-sts before we give up
+MAX_TXT_RECORDS = 50  # TXT records looked at per name
+MAX_TXT_LENGTH = 4096  # characters of one joined TXT record kept for the report
+MAX_MX_HOSTS = 50  # MX hosts checked (more are listed as not checked)
+MAX_ADDRESSES_PER_HOST = 8  # addresses probed per MX host (IPv4 and IPv6 together)
+
+# HTTPS policy fetch (RFC 8461 §3.3 suggests 64 KiB and one minute)
+MAX_POLICY_BYTES = 64 * 1024
+MAX_HTTP_HEADER_BYTES = 16 * 1024
+POLICY_FETCH_TIMEOUT = 8.0
+USER_AGENT = "mtasts-bot/{version} (MTA-STS checker; +https://github.com/mtasts-bot)"
+
+# SMTP probe
+SMTP_CONNECT_TIMEOUT = 5.0
+SMTP_PROBE_TIMEOUT = 8.0  # one address, banner to handshake
+SMTP_MAX_LINE = 2048  # one reply line (RFC 5321 allows 512)
+SMTP_MAX_REPLY_LINES = 100  # lines of one multi-line reply
+SMTP_EHLO_NAME = "mtasts-check.invalid"
+MAX_PROBES_IN_FLIGHT = 64  # SMTP connections open at once, across all checks
+
+# Certificates
+CERT_EXPIRY_WARNING_DAYS = 14
