@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions from a Report (or text) to a Slack payload."""

@@ -1,0 +1,14 @@
+"""Action and callback ids shared by the block builders and the listeners."""
+
+from __future__ import annotations
+
+ACTION_POLICY = "mtasts_show_policy"  # "Policy file" button: modal with the raw policy
+ACTION_DNS = "mtasts_show_dns"  # "DNS records" button: modal with TXT/MX/TLS-RPT/CNAME
+ACTION_MX = "mtasts_show_mx"  # "MX & TLS" button: modal with per-MX, per-address details
+ACTION_EXPLAIN = "mtasts_explain"  # "Explain in thread": threaded reply explaining failures
+ACTION_RECHECK = "mtasts_recheck"  # "Re-check": bypass the cache, replace the message
+
+RESULT_ACTIONS = (ACTION_POLICY, ACTION_DNS, ACTION_MX, ACTION_EXPLAIN, ACTION_RECHECK)
+
+# Every button's `value` is the normalised domain (ASCII, at most 253 characters).
+VIEW_CALLBACK_DETAILS = "mtasts_details"
