@@ -35,3 +35,8 @@ MAX_PROBES_IN_FLIGHT = 64  # SMTP connections open at once, across all checks
 
 # Certificates
 CERT_EXPIRY_WARNING_DAYS = 14
+
+# Pure parsers (domain input, records, policy body): bounds on work and report size
+MAX_DOMAIN_INPUT = 2048  # characters of pasted text looked at when finding a domain
+SHOWN_INPUT_CHARS = 80  # characters of untrusted text quoted in one message
+MAX_FINDINGS_PER_CODE = 20  # findings of one code from one parse, then one "and N more"
