@@ -1,0 +1,219 @@
+"""A small recursive-resolver stand-in: asyncio UDP + TCP, dnslib only to parse and pack.
+
+It answers from a `Zone` (A, AAAA, TXT, MX, CNAME), follows CNAME chains it
+knows (bounded, so loops end), says NXDOMAIN for names that do not exist and
+NOERROR/no data for names that exist without the type asked. Per-name faults:
+SERVFAIL, REFUSED, drop (no answer), truncate (TC over UDP, full over TCP),
+and delays (global plus per name).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import struct
+from collections import defaultdict
+from collections.abc import Coroutine, Iterable
+
+from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, TXT, A, DNSRecord
+
+from bot.testbed.behaviour import DnsFault, Rr
+
+MAX_CHAIN = 16  # CNAMEs followed in one answer
+
+
+def _norm(name: str) -> str:
+    return name.lower().rstrip(".")
+
+
+class Zone:
+    """Every name the testbed serves, with its records and faults."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, list[Rr]]] = defaultdict(lambda: defaultdict(list))
+        self.existing: set[str] = set()  # names with records, and their ancestors
+        self.faults: dict[str, list[DnsFault]] = defaultdict(list)
+
+    def add(self, rrs: Iterable[Rr]) -> None:
+        for rr in rrs:
+            name = _norm(rr.name)
+            self.records[name][rr.type].append(rr)
+            labels = name.split(".")
+            for i in range(len(labels)):
+                self.existing.add(".".join(labels[i:]))
+
+    def add_faults(self, faults: Iterable[DnsFault]) -> None:
+        for fault in faults:
+            self.faults[_norm(fault.name)].append(fault)
+
+    def fault(self, name: str, qtype: str) -> tuple[str | None, float]:
+        """(fault kind or None, delay) for a query."""
+        kind: str | None = None
+        delay = 0.0
+        for f in self.faults.get(name, ()):
+            if f.qtypes and qtype not in f.qtypes:
+                continue
+            kind = f.kind or kind
+            delay = max(delay, f.delay)
+        return kind, delay
+
+
+def _rdata(rr: Rr) -> object:
+    if rr.type == "A":
+        return A(str(rr.value))
+    if rr.type == "AAAA":
+        return AAAA(str(rr.value))
+    if rr.type == "CNAME":
+        return CNAME(str(rr.value))
+    if rr.type == "MX":
+        pref, host = str(rr.value).split(None, 1)
+        return MX(host, int(pref))
+    strings = (rr.value,) if isinstance(rr.value, str) else rr.value
+    return TXT([s.encode() for s in strings])
+
+
+class DnsServer:
+    """UDP and TCP on one loopback address and port, answering from `zone`."""
+
+    def __init__(self, zone: Zone, host: str, *, delay: float = 0.0) -> None:
+        self.zone = zone
+        self.host = host
+        self.port = 0
+        self.delay = delay
+        self.queries = 0  # answered or not, for tests
+        self._udp: asyncio.DatagramTransport | None = None
+        self._tcp: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self, port: int = 0) -> None:
+        loop = asyncio.get_running_loop()
+        for _ in range(20):
+            transport, _proto = await loop.create_datagram_endpoint(
+                lambda: _Udp(self), local_addr=(self.host, port)
+            )
+            udp_port = int(transport.get_extra_info("sockname")[1])
+            try:
+                self._tcp = await asyncio.start_server(self._serve_tcp, self.host, udp_port)
+            except OSError:
+                transport.close()
+                if port:
+                    raise
+                continue
+            self._udp = transport
+            self.port = udp_port
+            return
+        raise OSError("no free port for the testbed DNS server")
+
+    async def stop(self) -> None:
+        if self._udp is not None:
+            self._udp.close()
+        if self._tcp is not None:
+            self._tcp.close()
+        for w in list(self._writers):
+            w.transport.abort()
+        for t in list(self._tasks):
+            t.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tcp is not None:
+            await self._tcp.wait_closed()
+
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def answer(self, data: bytes, *, tcp: bool) -> bytes | None:
+        """The reply to one query message, or None to drop it."""
+        self.queries += 1
+        try:
+            request = DNSRecord.parse(data)
+        except Exception:  # malformed query: no answer, like many resolvers
+            return None
+        reply = request.reply()
+        reply.header.ra = 1
+        if not request.questions:
+            reply.header.rcode = RCODE.FORMERR
+            return bytes(reply.pack())
+        q = request.q
+        qname = _norm(str(q.qname))
+        qtype = QTYPE.get(q.qtype, str(q.qtype))
+        kind, delay = self.zone.fault(qname, qtype)
+        if self.delay + delay > 0:
+            await asyncio.sleep(self.delay + delay)
+        if kind == "drop":
+            return None
+        if kind == "servfail":
+            reply.header.rcode = RCODE.SERVFAIL
+            return bytes(reply.pack())
+        if kind == "refused":
+            reply.header.rcode = RCODE.REFUSED
+            return bytes(reply.pack())
+        if kind == "truncate" and not tcp:
+            reply.header.tc = 1
+            return bytes(reply.pack())
+        self._resolve(reply, qname, qtype)
+        return bytes(reply.pack())
+
+    def _resolve(self, reply: DNSRecord, qname: str, qtype: str) -> None:
+        name = qname
+        for _ in range(MAX_CHAIN):
+            node = self.zone.records.get(name)
+            if node is None:
+                if name not in self.zone.existing:
+                    reply.header.rcode = RCODE.NXDOMAIN
+                return
+            if qtype in node or (qtype == "ANY" and node):
+                types = list(node) if qtype == "ANY" else [qtype]
+                for t in types:
+                    for rr in node[t]:
+                        reply.add_answer(
+                            RR(name, getattr(QTYPE, rr.type), rdata=_rdata(rr), ttl=rr.ttl)
+                        )
+                return
+            cnames = node.get("CNAME")
+            if not cnames:
+                return  # NOERROR, no data
+            rr = cnames[0]
+            reply.add_answer(RR(name, QTYPE.CNAME, rdata=_rdata(rr), ttl=rr.ttl))
+            name = _norm(str(rr.value))
+        # chain too long (or a loop): what we have, like a resolver giving up
+        reply.header.rcode = RCODE.SERVFAIL
+
+    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            while True:
+                head = await reader.readexactly(2)
+                (length,) = struct.unpack("!H", head)
+                data = await reader.readexactly(length)
+                out = await self.answer(data, tcp=True)
+                if out is None:
+                    continue
+                writer.write(struct.pack("!H", len(out)) + out)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, server: DnsServer) -> None:
+        self.server = server
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
+        self.server._spawn(self._reply(data, addr))
+
+    async def _reply(self, data: bytes, addr: tuple[str | object, int]) -> None:
+        out = await self.server.answer(data, tcp=False)
+        if out is not None and self.transport is not None and not self.transport.is_closing():
+            with contextlib.suppress(OSError):
+                self.transport.sendto(out, addr)
