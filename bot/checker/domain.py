@@ -136,8 +136,8 @@ def _strip_port(host: str) -> str:
 
 
 def _is_ip(host: str) -> bool:
-    if host.startswith("[") and host.endswith("]"):
-        return True  # a bracketed address literal, whatever is inside
+    if host.startswith("[") and "]" in host:
+        return True  # an address literal, perhaps with a port after it
     try:
         ipaddress.ip_address(host)
     except ValueError:
