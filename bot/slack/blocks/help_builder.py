@@ -1,0 +1,91 @@
+"""Short messages: usage, errors, "Checking …", not-in-channel, rate limited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.blocks.parts import context, section
+from bot.slack.mrkdwn import escape, inline_code, truncate
+
+MAX_DOMAINS = 5
+
+
+def build_help_message() -> dict[str, Any]:
+    """How to use the bot (sent ephemerally)."""
+    usage = (
+        "*Check a domain's MTA-STS and TLS-RPT setup*\n"
+        f"• `/mtasts example.com` — check one domain; add more (up to {MAX_DOMAINS}) "
+        "separated by spaces: `/mtasts example.com example.org`.\n"
+        "• Mention me in a channel I'm in: `@mtasts example.com` — I answer in the thread.\n"
+        "• Or send me a direct message with the domain.\n"
+        "You can paste a domain, an email address or a URL; I work out the domain."
+    )
+    buttons = (
+        "*The buttons on a result*\n"
+        "• *Policy file* — the policy exactly as fetched, with the HTTPS details.\n"
+        "• *DNS records* — the TXT records at `_mta-sts` and `_smtp._tls`, and the MX records.\n"
+        "• *MX & TLS* — each mail server's STARTTLS, TLS version and certificate.\n"
+        "• *Explain in thread* — what each problem means for your mail and how to fix it.\n"
+        "• *Re-check* — check again now, without the cached result."
+    )
+    text = (
+        f"Usage: /mtasts example.com [more domains, up to {MAX_DOMAINS}], "
+        "or mention @mtasts with a domain."
+    )
+    return {
+        "text": text,
+        "blocks": [
+            section(usage),
+            section(buttons),
+            context("MTA-STS is RFC 8461; TLS-RPT is RFC 8460."),
+        ],
+    }
+
+
+def build_error_message(message: str) -> dict[str, Any]:
+    """An error for the person who asked; `message` is raw and gets escaped."""
+    body = escape(truncate(message, 2500))
+    return {
+        "text": body,
+        "blocks": [
+            section(f":warning: {body}"),
+            context("Type `/mtasts help` for usage."),
+        ],
+    }
+
+
+def build_checking_message(domains: list[str]) -> dict[str, Any]:
+    """The quick "Checking …" acknowledgement."""
+    shown = domains[:MAX_DOMAINS]
+    names = ", ".join(inline_code(d, 100) for d in shown) or "your domain"
+    more = f" and {len(domains) - len(shown)} more" if len(domains) > len(shown) else ""
+    text_names = ", ".join(truncate(d, 100) for d in shown)
+    return {
+        "text": escape(f"Checking {text_names}{more} …"),
+        "blocks": [
+            section(f":hourglass_flowing_sand: Checking {names}{more} — this takes a few seconds.")
+        ],
+    }
+
+
+def build_not_in_channel_message(action: str) -> dict[str, Any]:
+    """Tell the person who clicked that the bot can't post here, and how to fix that."""
+    what = escape(truncate(action, 100)) or "that"
+    body = (
+        f"I can't post in this conversation, so I couldn't do *{what}* here. "
+        "Invite me with `/invite @mtasts` and click the button again — "
+        "or use the *Policy file*, *DNS records* and *MX & TLS* buttons, "
+        "which open a window just for you."
+    )
+    return {
+        "text": f"I can't post here; invite me with /invite @mtasts ({what}).",
+        "blocks": [section(body)],
+    }
+
+
+def build_rate_limited_message(retry_after_s: int) -> dict[str, Any]:
+    """Ask the person to wait before checking again."""
+    wait = max(1, int(retry_after_s))
+    unit = "second" if wait == 1 else "seconds"
+    body = f":stopwatch: That's a lot of checks in a short time. Please try again in {wait} {unit}."
+    return {"text": f"Too many checks; try again in {wait} {unit}.", "blocks": [section(body)]}

@@ -1,0 +1,297 @@
+"""The result message of one domain's check: verdict, policy, MX table, findings, buttons.
+
+Pure: a Report in, a `{"text": ..., "blocks": [...]}` payload out, within every
+Block Kit limit whatever the report holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.checker.findings import CODES
+from bot.checker.model import Finding, MxHost, Report, Tls
+from bot.slack.blocks.ids import (
+    ACTION_DNS,
+    ACTION_EXPLAIN,
+    ACTION_MX,
+    ACTION_POLICY,
+    ACTION_RECHECK,
+)
+from bot.slack.blocks.parts import (
+    MAX_MESSAGE_BLOCKS,
+    MAX_SECTION_TEXT,
+    MESSAGE_CHAR_BUDGET,
+    SEVERITY_EMOJI,
+    STATUS_EMOJI,
+    Block,
+    block_chars,
+    button,
+    context,
+    days,
+    divider,
+    header,
+    section,
+)
+from bot.slack.mrkdwn import code_block, escape, inline_code, truncate
+
+MX_ROWS_SHOWN = 10
+FINDING_MESSAGE_CHARS = 700
+FINDING_FIX_CHARS = 900
+ACTIONS_BLOCK_ID = "mtasts_result_actions"
+
+VERDICT = {
+    "pass": "MTA-STS checks out",
+    "warn": "works, with warnings",
+    "fail": "MTA-STS has problems",
+}
+
+_FIX_CODE_START = re.compile(
+    r"(v=STSv1|v=TLSRPTv1|_mta-sts\.|_smtp\._tls\.|version:\s*STSv1|mode:\s|mx:\s|max_age:\s)"
+)
+
+
+def build_result_message(report: Report, *, cached_age: float | None = None) -> dict[str, Any]:
+    """The message posted for one checked domain."""
+    status = report.status
+    domain = report.domain
+    head: list[Block] = [
+        header(f"{STATUS_EMOJI[status]} {domain}: {VERDICT[status]}"),
+        section(_summary(report), fields=_fields(report)),
+        section(_mx_table(report)),
+    ]
+    tail: list[Block] = [
+        context(_context_text(report, cached_age)),
+        {
+            "type": "actions",
+            "block_id": ACTIONS_BLOCK_ID,
+            "elements": [
+                button("Policy file", ACTION_POLICY, domain),
+                button("DNS records", ACTION_DNS, domain),
+                button("MX & TLS", ACTION_MX, domain),
+                button("Explain in thread", ACTION_EXPLAIN, domain),
+                button("Re-check", ACTION_RECHECK, domain),
+            ],
+        },
+    ]
+    blocks = head + _findings_blocks(report, head, tail) + tail
+    return {"text": fallback_text(report), "blocks": blocks}
+
+
+def fallback_text(report: Report) -> str:
+    """Plain one-line summary for notifications and clients without blocks."""
+    counts = _counts(report.findings)
+    mode = report.mode or "no usable policy"
+    parts = [f"{report.domain}: {VERDICT[report.status]}", f"mode {mode}"]
+    parts.append(
+        f"{counts['error']} error{'s' if counts['error'] != 1 else ''}, "
+        f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}"
+    )
+    return escape(" · ".join(parts))
+
+
+def _counts(findings: list[Finding]) -> dict[str, int]:
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for f in findings:
+        counts[f.severity] += 1
+    return counts
+
+
+def _summary(report: Report) -> str:
+    counts = _counts(report.findings)
+    mode = report.mode
+    if mode == "enforce":
+        meaning = (
+            "Senders that support MTA-STS deliver mail here only over TLS to a "
+            "listed MX with a valid certificate."
+        )
+    elif mode == "testing":
+        meaning = (
+            "The policy is in *testing* mode: senders report TLS problems but still "
+            "deliver, so mail is not protected yet."
+        )
+    elif mode == "none":
+        meaning = "The policy is in *none* mode: MTA-STS protection has been withdrawn."
+    else:
+        meaning = (
+            "There is no usable MTA-STS policy, so senders fall back to opportunistic "
+            "TLS and anyone on the path can downgrade it."
+        )
+    if report.status == "pass":
+        tally = "Nothing to fix."
+    else:
+        bits = []
+        if counts["error"]:
+            bits.append(f"{counts['error']} error{'s' if counts['error'] != 1 else ''}")
+        if counts["warning"]:
+            bits.append(f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
+        tally = "Found " + " and ".join(bits) + " (details below)."
+    return f"{meaning}\n*{tally}*"
+
+
+def _fields(report: Report) -> list[str]:
+    mode = f"`{report.mode}`" if report.mode else "no usable policy"
+    policy_id = inline_code(report.record.id, 40) if report.record and report.record.id else "—"
+    if report.policy and report.policy.max_age is not None:
+        age = report.policy.max_age
+        max_age = f"{age:,} s ({days(age)})"
+    else:
+        max_age = "—"
+    return [
+        f"*Mode*\n{mode}",
+        f"*Policy id*\n{policy_id}",
+        f"*max_age*\n{max_age}",
+        f"*TLS-RPT*\n{_tlsrpt_text(report)}",
+    ]
+
+
+def _tlsrpt_text(report: Report) -> str:
+    if report.tlsrpt is None:
+        codes = {f.code for f in report.findings}
+        if "tlsrpt_lookup_failed" in codes:
+            return ":warning: lookup failed"
+        if "tlsrpt_multiple" in codes:
+            return ":warning: several records (all ignored)"
+        return ":warning: not set up"
+    rua = report.tlsrpt.rua
+    if not rua:
+        return ":warning: record has no usable `rua`"
+    shown = ", ".join(inline_code(r, 60) for r in rua[:3])
+    more = f" and {len(rua) - 3} more" if len(rua) > 3 else ""
+    return f":white_check_mark: reports to {shown}{more}"
+
+
+def _mx_table(report: Report) -> str:
+    title = "*MX hosts*"
+    if not report.mx:
+        return f"{title}\nNo MX hosts: this domain receives no mail."
+    lines: list[str] = [title]
+    budget = MAX_SECTION_TEXT - 120
+    used = len(title)
+    shown = 0
+    for mx in report.mx[:MX_ROWS_SHOWN]:
+        line = _mx_row(mx, report)
+        if used + len(line) + 1 > budget:
+            break
+        lines.append(line)
+        used += len(line) + 1
+        shown += 1
+    rest = len(report.mx) - shown
+    if rest:
+        lines.append(f"…and {rest} more — see *MX & TLS*.")
+    return "\n".join(lines)
+
+
+def _mx_row(mx: MxHost, report: Report) -> str:
+    host = inline_code(mx.host, 80)
+    if mx.matched_by:
+        cover = f"covered by {inline_code(mx.matched_by, 60)}"
+    elif report.policy is None or not report.policy.mx:
+        cover = "no policy patterns"
+    else:
+        cover = ":x: not covered"
+        if mx.near_miss:
+            cover += f" ({escape(truncate(mx.near_miss, 120))})"
+    return f"• {host} ({mx.preference}) · {cover} · {_tls_summary(mx.tls, report)}"
+
+
+def _tls_summary(tls: Tls | None, report: Report) -> str:
+    if tls is None:
+        return "TLS not probed" if report.smtp_checked else "TLS not probed (SMTP off)"
+    if not tls.reachable:
+        return ":warning: port 25 unreachable"
+    if not tls.starttls:
+        return ":x: no STARTTLS"
+    parts = ["STARTTLS :white_check_mark:"]
+    if tls.cert_valid:
+        until = f" until {escape(truncate(tls.not_after[:10], 10))}" if tls.not_after else ""
+        parts.append(f"cert valid{until}")
+    elif tls.cert_valid is False:
+        why = f" ({escape(truncate(tls.cert_error, 80))})" if tls.cert_error else ""
+        parts.append(f":x: cert invalid{why}")
+    if tls.version:
+        parts.append(escape(truncate(tls.version, 20)))
+    return " · ".join(parts)
+
+
+def split_fix(fix: str) -> tuple[str, str | None]:
+    """Split a fix into prose and the record/policy text to paste (if any)."""
+    text = fix.strip()
+    if "\n" in text:
+        first, _, rest = text.partition("\n")
+        if first.rstrip().endswith(":"):
+            return first.strip(), rest.strip("\n")
+        return "", text
+    match = _FIX_CODE_START.search(text)
+    if match:
+        prose = text[: match.start()].rstrip()
+        if not prose or prose.endswith(":"):
+            return prose, text[match.start() :]
+    return text, None
+
+
+def finding_text(f: Finding, *, message_chars: int, fix_chars: int) -> str:
+    """One finding as mrkdwn: title, subject, message, fix (code block where it is text)."""
+    title = CODES[f.code].title if f.code in CODES else f.code
+    emoji = SEVERITY_EMOJI.get(f.severity, ":grey_question:")
+    lines = [f"{emoji} *{escape(title)}* · {inline_code(f.subject, 80)}"]
+    lines.append(escape(truncate(f.message, message_chars)))
+    if f.fix:
+        prose, code = split_fix(f.fix)
+        if prose:
+            lines.append(f"*Fix:* {escape(truncate(prose, fix_chars))}")
+        if code:
+            if not prose:
+                lines.append("*Fix:*")
+            lines.append(code_block(code, fix_chars, full_text_in="the Explain thread"))
+    lines.append(f"_{escape(f.ref)}_")
+    return "\n".join(lines)
+
+
+def _findings_blocks(report: Report, head: list[Block], tail: list[Block]) -> list[Block]:
+    findings = report.sorted_findings()
+    if not findings:
+        return []
+    blocks: list[Block] = [divider()]
+    # Keep one block and some characters for the "and N more" note.
+    block_room = MAX_MESSAGE_BLOCKS - len(head) - len(tail) - len(blocks) - 1
+    char_room = MESSAGE_CHAR_BUDGET - block_chars(head) - block_chars(tail) - 300
+    shown = 0
+    for f in findings:
+        block = section(
+            finding_text(f, message_chars=FINDING_MESSAGE_CHARS, fix_chars=FINDING_FIX_CHARS)
+        )
+        size = block_chars([block])
+        if shown >= block_room or size > char_room:
+            break
+        blocks.append(block)
+        char_room -= size
+        shown += 1
+    rest = findings[shown:]
+    if rest:
+        counts = _counts(rest)
+        what = ", ".join(f"{n} {sev}" for sev, n in counts.items() if n)
+        blocks.append(
+            context(
+                f"…and {len(rest)} more finding{'s' if len(rest) != 1 else ''} ({what}) "
+                "— press *Explain in thread* for all of them."
+            )
+        )
+    return blocks
+
+
+def _context_text(report: Report, cached_age: float | None) -> str:
+    when = report.checked_at.replace("T", " ").replace("Z", " UTC") if report.checked_at else ""
+    parts = [f"Checked {escape(truncate(when, 40))}".rstrip()]
+    parts[0] += f" in {_duration(report.duration_ms)}"
+    if cached_age is not None:
+        parts.append(f"cached {max(0, round(cached_age))}s ago")
+    if not report.smtp_checked:
+        parts.append("SMTP probes off")
+    return " · ".join(parts)
+
+
+def _duration(ms: float) -> str:
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s"
