@@ -86,7 +86,7 @@ def _normalise(candidates: list[str]) -> tuple[str | None, str]:
         try:
             return normalise_domain(candidate), ""
         except DomainError as exc:
-            reason = str(exc) or reason
+            reason = exc.rule or reason
         except (ValueError, UnicodeError) as exc:  # defensive: never let input raise
             reason = f"not a domain ({type(exc).__name__})"
     return None, reason
@@ -141,8 +141,5 @@ def parse_request(text: str, *, max_domains: int = 5) -> ParsedRequest:
 
 
 def _error_line(shown: str, reason: str) -> str:
-    short = _shown(shown)
     reason = " ".join(reason.split())
-    if short and short in reason:
-        return reason
-    return f"“{short}” is not a domain I can check: {reason}"
+    return f"“{_shown(shown)}” is not a domain: {reason}"

@@ -46,9 +46,8 @@ VERDICT = {
     "fail": "MTA-STS has problems",
 }
 
-_FIX_CODE_START = re.compile(
-    r"(v=STSv1|v=TLSRPTv1|_mta-sts\.|_smtp\._tls\.|version:\s*STSv1|mode:\s|mx:\s|max_age:\s)"
-)
+# "…: v=STSv1; id=…" — the text after the colon is a record to paste.
+_FIX_CODE_START = re.compile(r":\s+(v=STSv1|v=TLSRPTv1|version:\s*STSv1)")
 
 
 def build_result_message(report: Report, *, cached_age: float | None = None) -> dict[str, Any]:
@@ -222,11 +221,11 @@ def split_fix(fix: str) -> tuple[str, str | None]:
         if first.rstrip().endswith(":"):
             return first.strip(), rest.strip("\n")
         return "", text
+    if text.startswith(("v=STSv1", "v=TLSRPTv1")):
+        return "", text
     match = _FIX_CODE_START.search(text)
     if match:
-        prose = text[: match.start()].rstrip()
-        if not prose or prose.endswith(":"):
-            return prose, text[match.start() :]
+        return text[: match.start() + 1], text[match.start(1) :]
     return text, None
 
 
