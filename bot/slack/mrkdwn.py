@@ -91,3 +91,16 @@ def plain(text: str, limit: int) -> str:
 def safe(text: str, limit: int) -> str:
     """Prose for mrkdwn: cut to `limit` characters of the original, then escaped."""
     return escape(truncate(text, limit))
+
+
+def prose(text: str, limit: int) -> str:
+    """Untrusted prose for mrkdwn: cut, escaped, and code markers kept from breaking layout.
+
+    Balanced single backticks are kept (a message may quote `mx: example.com`);
+    ``` fences and an odd number of backticks are neutralised, so the text
+    cannot open a code span or block that swallows what follows it.
+    """
+    out = escape(truncate(text, limit))
+    if "```" in out or out.count("`") % 2:
+        out = out.replace("`", BACKTICK_STANDIN)
+    return out

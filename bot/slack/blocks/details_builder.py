@@ -21,7 +21,7 @@ from bot.slack.blocks.parts import (
     plain_text,
     section,
 )
-from bot.slack.mrkdwn import code_block, escape, inline_code, truncate
+from bot.slack.mrkdwn import code_block, escape, inline_code, prose
 
 # Modals have no documented size cap beyond blocks; stay modest so they load fast.
 MODAL_CHAR_BUDGET = 40_000
@@ -106,7 +106,7 @@ def build_policy_view(report: Report) -> dict[str, Any]:
                 f"*Redirects to:* {inline_code(fetch.location, 300)} (not followed: RFC 8461 §3.3)"
             )
         if fetch.error:
-            lines.append(f"*Problem:* {escape(truncate(fetch.error, 500))}")
+            lines.append(f"*Problem:* {prose(fetch.error, 500)}")
         blocks.append(section("\n".join(lines)))
         blocks.append(
             section("*Certificate of the policy host*\n" + "\n".join(_cert_lines(fetch.cert)))
@@ -124,7 +124,7 @@ def build_policy_view(report: Report) -> dict[str, Any]:
 
 def _why_no_policy(report: Report) -> str:
     reasons = [
-        f"• {escape(truncate(f.message, 400))}"
+        f"• {prose(f.message, 400)}"
         for f in report.sorted_findings()
         if f.code.startswith(("record_", "policy_"))
     ][:8]
@@ -185,7 +185,7 @@ def _yes_no(value: bool | None) -> str:
 def _probe_text(probe: AddressProbe) -> str:
     lines = [f"*Address* {inline_code(probe.address, 60)}"]
     if not probe.reachable:
-        why = escape(truncate(probe.error, 300)) if probe.error else "no answer on port 25"
+        why = prose(probe.error, 300) if probe.error else "no answer on port 25"
         lines.append(f"Unreachable: {why}" + (" (timed out)" if probe.timed_out else ""))
         return "\n".join(lines)
     lines.append(f"*STARTTLS:* {_yes_no(probe.starttls)}")
@@ -193,14 +193,14 @@ def _probe_text(probe: AddressProbe) -> str:
         lines.append(f"*Protocol:* {inline_code(probe.version, 30)}")
     if probe.cert_valid is not None:
         valid = "valid" if probe.cert_valid else "invalid"
-        err = f" — {escape(truncate(probe.cert_error, 300))}" if probe.cert_error else ""
+        err = f" — {prose(probe.cert_error, 300)}" if probe.cert_error else ""
         lines.append(f"*Certificate:* {valid}{err}")
     if probe.cert is not None:
         lines += _cert_lines(probe.cert)
     if probe.banner:
         lines.append(f"*Banner:* {inline_code(probe.banner, 200)}")
     if probe.error:
-        lines.append(f"*Problem:* {escape(truncate(probe.error, 300))}")
+        lines.append(f"*Problem:* {prose(probe.error, 300)}")
     if probe.timed_out:
         lines.append("_The probe timed out._")
     return "\n".join(lines)
@@ -215,7 +215,7 @@ def _mx_head(mx: MxHost, report: Report) -> str:
     else:
         cover = "*not covered* by any policy `mx` pattern"
         if mx.near_miss:
-            cover += f" — {escape(truncate(mx.near_miss, 300))}"
+            cover += f" — {prose(mx.near_miss, 300)}"
     addrs = ", ".join(inline_code(a, 60) for a in mx.addresses[:8]) or "none"
     if len(mx.addresses) > 8:
         addrs += f" and {len(mx.addresses) - 8} more"
@@ -272,7 +272,7 @@ def build_error_view(domain: str, message: str) -> dict[str, Any]:
     blocks = [
         section(
             f":warning: I couldn't load the details for {inline_code(domain, 253)}.\n"
-            f"{escape(truncate(message, 2000))}"
+            f"{prose(message, 2000)}"
         )
     ]
     return _view("Something went wrong", domain, blocks)

@@ -20,7 +20,7 @@ from bot.slack.blocks.parts import (
     section,
 )
 from bot.slack.blocks.result_builder import split_fix
-from bot.slack.mrkdwn import code_block, escape, inline_code, truncate
+from bot.slack.mrkdwn import code_block, escape, inline_code, prose
 
 _NO_POLICY = (
     "Without a usable policy, senders treat the domain as if it had no MTA-STS at all: "
@@ -88,13 +88,13 @@ def _explain(f: Finding, mode: Mode | None) -> str:
     title = CODES[f.code].title if f.code in CODES else f.code
     emoji = SEVERITY_EMOJI.get(f.severity, ":grey_question:")
     lines = [f"{emoji} *{escape(title)}* · {inline_code(f.subject, 100)}"]
-    lines.append(f"*What it means:* {escape(truncate(f.message, 900))}")
+    lines.append(f"*What it means:* {prose(f.message, 900)}")
     why = why_it_matters(f, mode)
     if why:
         lines.append(f"*Why it matters:* {escape(why)}")
     if f.fix:
-        prose, code = split_fix(f.fix)
-        lines.append(f"*Fix:* {escape(truncate(prose, 700))}" if prose else "*Fix:*")
+        fix_prose, code = split_fix(f.fix)
+        lines.append(f"*Fix:* {prose(fix_prose, 700)}" if fix_prose else "*Fix:*")
         if code:
             lines.append(code_block(code, 1200, full_text_in="the JSON report"))
     lines.append(f"_{escape(f.ref)}_")

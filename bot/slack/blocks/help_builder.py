@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.blocks.parts import context, section
-from bot.slack.mrkdwn import escape, inline_code, truncate
+from bot.slack.mrkdwn import escape, inline_code, prose, truncate
 
 MAX_DOMAINS = 5
 
@@ -44,7 +44,7 @@ def build_help_message() -> dict[str, Any]:
 
 def build_error_message(message: str) -> dict[str, Any]:
     """An error for the person who asked; `message` is raw and gets escaped."""
-    body = escape(truncate(message, 2500))
+    body = prose(message, 2500)
     return {
         "text": body,
         "blocks": [
@@ -70,7 +70,7 @@ def build_checking_message(domains: list[str]) -> dict[str, Any]:
 
 def build_not_in_channel_message(action: str) -> dict[str, Any]:
     """Tell the person who clicked that the bot can't post here, and how to fix that."""
-    what = escape(truncate(action, 100)) or "that"
+    what = prose(action, 100) or "that"
     body = (
         f"I can't post in this conversation, so I couldn't do *{what}* here. "
         "Invite me with `/invite @mtasts` and click the button again — "

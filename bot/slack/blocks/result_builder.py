@@ -33,7 +33,7 @@ from bot.slack.blocks.parts import (
     header,
     section,
 )
-from bot.slack.mrkdwn import code_block, escape, inline_code, truncate
+from bot.slack.mrkdwn import code_block, escape, inline_code, prose
 
 MX_ROWS_SHOWN = 10
 FINDING_MESSAGE_CHARS = 700
@@ -190,7 +190,7 @@ def _mx_row(mx: MxHost, report: Report) -> str:
     else:
         cover = ":x: not covered"
         if mx.near_miss:
-            cover += f" ({escape(truncate(mx.near_miss, 120))})"
+            cover += f" ({prose(mx.near_miss, 120)})"
     return f"• {host} ({mx.preference}) · {cover} · {_tls_summary(mx.tls, report)}"
 
 
@@ -203,13 +203,13 @@ def _tls_summary(tls: Tls | None, report: Report) -> str:
         return ":x: no STARTTLS"
     parts = ["STARTTLS :white_check_mark:"]
     if tls.cert_valid:
-        until = f" until {escape(truncate(tls.not_after[:10], 10))}" if tls.not_after else ""
+        until = f" until {prose(tls.not_after[:10], 10)}" if tls.not_after else ""
         parts.append(f"cert valid{until}")
     elif tls.cert_valid is False:
-        why = f" ({escape(truncate(tls.cert_error, 80))})" if tls.cert_error else ""
+        why = f" ({prose(tls.cert_error, 80)})" if tls.cert_error else ""
         parts.append(f":x: cert invalid{why}")
     if tls.version:
-        parts.append(escape(truncate(tls.version, 20)))
+        parts.append(prose(tls.version, 20))
     return " · ".join(parts)
 
 
@@ -234,13 +234,13 @@ def finding_text(f: Finding, *, message_chars: int, fix_chars: int) -> str:
     title = CODES[f.code].title if f.code in CODES else f.code
     emoji = SEVERITY_EMOJI.get(f.severity, ":grey_question:")
     lines = [f"{emoji} *{escape(title)}* · {inline_code(f.subject, 80)}"]
-    lines.append(escape(truncate(f.message, message_chars)))
+    lines.append(prose(f.message, message_chars))
     if f.fix:
-        prose, code = split_fix(f.fix)
-        if prose:
-            lines.append(f"*Fix:* {escape(truncate(prose, fix_chars))}")
+        fix_prose, code = split_fix(f.fix)
+        if fix_prose:
+            lines.append(f"*Fix:* {prose(fix_prose, fix_chars)}")
         if code:
-            if not prose:
+            if not fix_prose:
                 lines.append("*Fix:*")
             lines.append(code_block(code, fix_chars, full_text_in="the Explain thread"))
     lines.append(f"_{escape(f.ref)}_")
@@ -281,7 +281,7 @@ def _findings_blocks(report: Report, head: list[Block], tail: list[Block]) -> li
 
 def _context_text(report: Report, cached_age: float | None) -> str:
     when = report.checked_at.replace("T", " ").replace("Z", " UTC") if report.checked_at else ""
-    parts = [f"Checked {escape(truncate(when, 40))}".rstrip()]
+    parts = [f"Checked {prose(when, 40)}".rstrip()]
     parts[0] += f" in {_duration(report.duration_ms)}"
     if cached_age is not None:
         parts.append(f"cached {max(0, round(cached_age))}s ago")
