@@ -1,0 +1,75 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.checker.matching import first_match, near_miss, pattern_matches
+
+label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+domain = st.lists(label, min_size=2, max_size=4).map(".".join)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "host", "expected"),
+    [
+        ("mail.example.com", "mail.example.com", True),
+        ("Mail.Example.COM.", "mail.example.com", True),
+        ("mail.example.com", "MAIL.example.com.", True),
+        ("*.example.com", "mail.example.com", True),
+        ("*.example.com", "example.com", False),
+        ("*.example.com", "a.b.example.com", False),
+        ("*.example.com", "mail.example.net", False),
+        ("example.com", "mail.example.com", False),
+        ("*.", "mail.example.com", False),
+        ("", "mail.example.com", False),
+    ],
+)
+def test_pattern_matches(pattern: str, host: str, expected: bool) -> None:
+    assert pattern_matches(pattern, host) is expected
+
+
+def test_first_match_keeps_policy_order() -> None:
+    patterns = ["other.example.org", "*.example.com", "mx1.example.com"]
+    assert first_match(patterns, "mx1.example.com") == "*.example.com"
+    assert first_match(patterns, "example.com") is None
+
+
+@pytest.mark.parametrize(
+    ("patterns", "host", "words"),
+    [
+        (["*.example.com"], "example.com", ["not example.com itself"]),
+        (["*.example.com"], "mx1.mail.example.com", ["one label", "*.mail.example.com"]),
+        (["mial.example.com"], "mail.example.com", ["typo", "one character"]),
+        (["example.com"], "mail.example.com", ["exact host", "*.example.com"]),
+        (["mail.example.com"], "smtp.example.com", ["same domain", "different host"]),
+        (["*.mail.example.com"], "smtp.example.com", ["elsewhere in example.com"]),
+    ],
+)
+def test_near_miss_explains_closest(patterns: list[str], host: str, words: list[str]) -> None:
+    sentence = near_miss(patterns, host)
+    assert sentence is not None
+    for word in words:
+        assert word in sentence
+
+
+def test_near_miss_none_when_far_or_covered() -> None:
+    assert near_miss(["mx.provider.net"], "mail.example.com") is None
+    assert near_miss(["*.example.com"], "mail.example.com") is None
+    assert near_miss([], "mail.example.com") is None
+
+
+def test_near_miss_prefers_the_closest_pattern() -> None:
+    sentence = near_miss(["smtp.example.com", "*.example.com"], "a.b.example.com")
+    assert sentence is not None and sentence.startswith("'*.example.com'")
+
+
+@given(domain, label, label)
+def test_wildcard_never_matches_base_or_two_deeper(base: str, a: str, b: str) -> None:
+    assert not pattern_matches(f"*.{base}", base)
+    assert not pattern_matches(f"*.{base}", f"{a}.{b}.{base}")
+    assert pattern_matches(f"*.{base}", f"{a}.{base}")
+
+
+@given(domain, domain)
+def test_exact_pattern_matches_only_itself(pattern: str, host: str) -> None:
+    assert pattern_matches(pattern, pattern.upper())
+    assert pattern_matches(pattern, host) is (pattern == host)
