@@ -14,6 +14,7 @@ import contextlib
 import struct
 from collections import defaultdict
 from collections.abc import Coroutine, Iterable
+from typing import cast
 
 from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, TXT, A, DNSRecord
 
@@ -89,7 +90,7 @@ class DnsServer:
     async def start(self, port: int = 0) -> None:
         loop = asyncio.get_running_loop()
         for _ in range(20):
-            transport, _proto = await loop.create_datagram_endpoint(
+            transport, _ = await loop.create_datagram_endpoint(
                 lambda: _Udp(self), local_addr=(self.host, port)
             )
             udp_port = int(transport.get_extra_info("sockname")[1])
@@ -206,8 +207,7 @@ class _Udp(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
         self.server._spawn(self._reply(data, addr))

@@ -120,6 +120,8 @@ class RawSmtp:
             await self._dialogue(_Conn(reader, writer))
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            pass  # the testbed is stopping; end quietly (asyncio logs a cancelled handler)
         finally:
             self._tasks.discard(task)
             self._writers.discard(writer)

@@ -1,0 +1,222 @@
+"""`Testbed`: DNS, HTTPS and SMTP servers on loopback playing a set of scenarios.
+
+    async with Testbed(SCENARIOS) as bed:
+        report = await check("good.example", bed.settings_for(BY_DOMAIN["good.example"]))
+
+Each scenario host gets its own address in 127.77.0.0/16; all HTTPS servers
+share one port and all SMTP servers another. Hosts of `shared` scenarios
+(benchmarks) resolve to one shared HTTPS and one shared SMTP server that pick
+certificates by SNI. Nothing listens outside loopback; everything started is
+stopped on exit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from bot.checker.settings import Nameserver, Settings
+from bot.testbed.behaviour import CertKind, HttpBehaviour, Rr, Smtp
+from bot.testbed.dns import DnsServer, Zone
+from bot.testbed.https import HttpsServer
+from bot.testbed.pki import Pki, sni_context
+from bot.testbed.rawsmtp import old_tls_context
+from bot.testbed.scenario import Scenario
+from bot.testbed.smtp import SmtpServer
+
+DNS_ADDRESS = "127.77.0.1"
+SHARED_HTTPS_ADDRESS = "127.77.0.2"
+SHARED_SMTP_ADDRESS = "127.77.0.3"
+DEFAULT_TIMEOUT = 5.0  # a check's budget in the testbed: everything is local
+_START_ATTEMPTS = 5
+
+
+class Testbed:
+    """Real servers for `scenarios`; use as an async context manager."""
+
+    def __init__(
+        self,
+        scenarios: Iterable[Scenario] = (),
+        *,
+        delay: float = 0.0,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.scenarios: dict[str, Scenario] = {}
+        self.delay = delay  # added to every DNS answer
+        self.timeout = timeout
+        self.pki = Pki()
+        self.zone = Zone()
+        self.dns = DnsServer(self.zone, DNS_ADDRESS, delay=delay)
+        self.addresses: dict[str, str] = {}  # host name -> its loopback address
+        self._http: dict[str, HttpBehaviour] = {}  # policy host -> behaviour
+        self._https_certs: dict[str, CertKind] = {}
+        self._smtp_certs: dict[str, CertKind] = {}
+        self._host_at: dict[str, str] = {}  # address -> host (requests without Host)
+        self._next = 0
+        self.https = HttpsServer(
+            sni_context(self.pki, "testbed.invalid", "valid", self._https_certs.get),
+            self._http.get,
+            self._host_at.get,
+        )
+        self._smtp: list[SmtpServer] = []
+        self.https_port = 0
+        self.smtp_port = 0
+        self._pending = list(scenarios)
+        self._started = False
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def __aenter__(self) -> Testbed:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        await self.dns.start()
+        for attempt in range(_START_ATTEMPTS):
+            try:
+                await self._start_shared()
+                break
+            except OSError:
+                await self._stop_servers()
+                self.https = HttpsServer(self.https.ssl_context, self._http.get, self._host_at.get)
+                self.https_port = self.smtp_port = 0
+                if attempt == _START_ATTEMPTS - 1:
+                    raise
+        self._started = True
+        pending, self._pending = self._pending, []
+        await self.add(*pending)
+
+    async def _start_shared(self) -> None:
+        self.https_port = await self.https.listen([SHARED_HTTPS_ADDRESS])
+        shared = SmtpServer(
+            Smtp(),
+            "shared-mx.testbed.invalid",
+            sni_context(self.pki, "shared-mx.testbed.invalid", "valid", self._smtp_certs.get),
+        )
+        self._smtp.append(shared)
+        self.smtp_port = await shared.listen([SHARED_SMTP_ADDRESS], 0)
+
+    async def _stop_servers(self) -> None:
+        await self.https.stop()
+        for s in self._smtp:
+            await s.stop()
+        self._smtp.clear()
+
+    async def stop(self) -> None:
+        await self._stop_servers()
+        await self.dns.stop()
+        self.pki.close()
+
+    # -- scenarios -------------------------------------------------------------
+
+    async def add(self, *scenarios: Scenario) -> None:
+        """Serve more scenarios (works before and after start; cheap for shared ones)."""
+        if not self._started:
+            self._pending.extend(scenarios)
+            return
+        https_addrs: list[str] = []
+        for sc in scenarios:
+            if sc.domain in self.scenarios:
+                raise ValueError(f"scenario {sc.domain} is already served")
+            self.scenarios[sc.domain] = sc
+            https_addrs += await self._add(sc)
+        await self.https.listen(https_addrs)
+
+    def scenario(self, domain: str) -> Scenario:
+        return self.scenarios[domain]
+
+    def _address(self, host: str, shared: str | None) -> str:
+        if host in self.addresses:
+            return self.addresses[host]
+        if shared is not None:
+            addr = shared
+        else:
+            n = self._next
+            self._next += 1
+            if n >= 250 * 254:
+                raise RuntimeError("the testbed ran out of 127.77.x.y addresses")
+            addr = f"127.77.{1 + n // 254}.{1 + n % 254}"
+            self._host_at[addr] = host
+        self.addresses[host] = addr
+        return addr
+
+    async def _add(self, sc: Scenario) -> list[str]:
+        """Put a scenario into DNS and start its servers; returns new HTTPS addresses."""
+        d = sc.domain
+        rrs = [Rr(f"_mta-sts.{d}", "TXT", txt) for txt in sc.sts]
+        rrs += [Rr(f"_smtp._tls.{d}", "TXT", txt) for txt in sc.tlsrpt]
+        https_addrs: list[str] = []
+        ph = sc.policy
+        if ph.resolvable:
+            default = ph.cert == "valid" and ph.listening
+            addr = self._address(
+                sc.policy_host, SHARED_HTTPS_ADDRESS if sc.shared and default else None
+            )
+            rrs.append(Rr(sc.policy_host, "A", addr))
+            self._http[sc.policy_host] = ph.http
+            self._https_certs[sc.policy_host] = ph.cert
+            if ph.listening and addr != SHARED_HTTPS_ADDRESS:
+                https_addrs.append(addr)
+        for mx in sc.mx:
+            if mx.published:
+                target = "." if mx.host == "." else mx.host
+                rrs.append(Rr(d, "MX", f"{mx.preference} {target}"))
+            if mx.host == "." or not mx.resolvable:
+                continue
+            default = mx.smtp == Smtp()
+            fresh = mx.host not in self.addresses
+            addr = self._address(mx.host, SHARED_SMTP_ADDRESS if sc.shared and default else None)
+            rrs.append(Rr(mx.host, "A", addr))
+            self._smtp_certs[mx.host] = mx.smtp.cert
+            if fresh and addr != SHARED_SMTP_ADDRESS:
+                await self._start_smtp(mx.host, mx.smtp, addr)
+        rrs += sc.records
+        self.zone.add(rrs)
+        self.zone.add_faults(sc.faults)
+        return https_addrs
+
+    async def _start_smtp(self, host: str, behaviour: Smtp, addr: str) -> None:
+        if behaviour.kind == "old_tls":
+            ctx = old_tls_context(sni_context(self.pki, host, behaviour.cert, lambda _n: None))
+        else:
+            ctx = sni_context(self.pki, host, behaviour.cert, self._smtp_certs.get)
+        server = SmtpServer(behaviour, host, ctx)
+        self._smtp.append(server)
+        await server.listen([addr], self.smtp_port)
+
+    # -- what the checker needs ------------------------------------------------
+
+    @property
+    def ca_file(self) -> str:
+        return self.pki.ca_file
+
+    @property
+    def dns_address(self) -> Nameserver:
+        return Nameserver(self.dns.host, self.dns.port)
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings pointing a check at this testbed (private access on), with overrides."""
+        base = Settings(
+            nameservers=(self.dns_address,),
+            ca_file=self.ca_file,
+            allow_private=True,
+            timeout=self.timeout,
+            https_port=self.https_port,
+            smtp_port=self.smtp_port,
+        )
+        return dataclasses.replace(base, **overrides)
+
+    def settings_for(self, scenario: Scenario | str, **overrides: Any) -> Settings:
+        """`settings()` with the scenario's own overrides (e.g. a short timeout)."""
+        sc = self.scenarios[scenario] if isinstance(scenario, str) else scenario
+        return self.settings(**{**sc.overrides(), **overrides})
