@@ -35,15 +35,18 @@ def test_truncate() -> None:
 
 def test_inline_code_hostile() -> None:
     out = inline_code(HOSTILE)
-    assert out.startswith("`") and out.endswith("`")
+    assert out.startswith("`")
+    assert out.endswith("`")
     assert out.count("`") == 2
-    assert "<" not in out and ">" not in out
+    assert "<" not in out
+    assert ">" not in out
     assert "&lt;!channel&gt;" in out
 
 
 def test_inline_code_flattens_newlines_and_truncates() -> None:
     out = inline_code("a\nb\r\nc", 200)
-    assert "\n" not in out and "\r" not in out
+    assert "\n" not in out
+    assert "\r" not in out
     long = inline_code("x" * 500, 20)
     assert long == "`" + "x" * 19 + "…`"
 
@@ -55,9 +58,11 @@ def test_inline_code_empty() -> None:
 
 def test_code_block_hostile() -> None:
     out = code_block(HOSTILE + "\nnext line")
-    assert out.startswith("```") and out.endswith("```")
+    assert out.startswith("```")
+    assert out.endswith("```")
     assert out.count("```") == 2
-    assert "<" not in out and ">" not in out
+    assert "<" not in out
+    assert ">" not in out
     assert "\nnext line" in out
 
 
@@ -86,7 +91,8 @@ def test_plain_and_safe() -> None:
 @given(st.text(max_size=400), st.integers(min_value=1, max_value=300))
 def test_inline_code_never_leaks_markup(text: str, limit: int) -> None:
     out = inline_code(text, limit)
-    assert "<" not in out and ">" not in out
+    assert "<" not in out
+    assert ">" not in out
     assert out.count("`") in (0, 2)
     assert "\n" not in out
 
@@ -94,6 +100,7 @@ def test_inline_code_never_leaks_markup(text: str, limit: int) -> None:
 @given(st.text(max_size=3000), st.integers(min_value=60, max_value=3000))
 def test_code_block_never_leaks_markup_or_overflows(text: str, limit: int) -> None:
     out = code_block(text, limit)
-    assert "<" not in out and ">" not in out
+    assert "<" not in out
+    assert ">" not in out
     assert len(out) <= max(limit, len("_(empty)_"))
     assert out.count("```") in (0, 2)

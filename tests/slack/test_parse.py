@@ -17,7 +17,8 @@ def test_empty_and_help() -> None:
     for text in ("", "   ", "help", "HELP me", "<@U123>", "<@U123> help", "check"):
         result = parse_request(text)
         assert result.wants_help, text
-        assert result.domains == [] and result.errors == []
+        assert result.domains == []
+        assert result.errors == []
 
 
 def test_mention_link_forms_and_check_word() -> None:
@@ -53,24 +54,28 @@ def test_invalid_tokens_named_and_others_kept() -> None:
 def test_errors_are_raw_not_escaped() -> None:
     result = parse_request("a<b.example")
     assert result.domains == []
-    assert result.errors and "&lt;" not in result.errors[0]
+    assert result.errors
+    assert "&lt;" not in result.errors[0]
 
 
 def test_more_than_max_domains_checks_none() -> None:
     result = parse_request("a.example b.example c.example d.example e.example f.example")
     assert result.domains == []
     assert len(result.errors) == 1
-    assert "6" in result.errors[0] and "5" in result.errors[0]
+    assert "6" in result.errors[0]
+    assert "5" in result.errors[0]
     assert parse_request("a.example b.example", max_domains=1).domains == []
     assert parse_request("a.example a.example A.example", max_domains=1).domains == ["a.example"]
 
 
 def test_long_input_refused_with_one_error() -> None:
     result = parse_request("a.example " * (MAX_TEXT_CHARS // 10 + 1))
-    assert result.domains == [] and len(result.errors) == 1
+    assert result.domains == []
+    assert len(result.errors) == 1
     assert "too long" in result.errors[0]
     many = parse_request(" ".join(["x"] * 1500)[: MAX_TEXT_CHARS - 1])
-    assert many.domains == [] and len(many.errors) == 1
+    assert many.domains == []
+    assert len(many.errors) == 1
     assert "too many" in many.errors[0]
 
 

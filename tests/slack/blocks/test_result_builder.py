@@ -11,7 +11,6 @@ from slack_samples import (
     EVIL,
     assert_message_limits,
     assert_no_markup_leak,
-    good_report,
     hostile_report,
     walk_strings,
 )
