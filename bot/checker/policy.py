@@ -154,7 +154,7 @@ def _read_line(number: int, line: str, problems: list[str], state: _State) -> No
         problems.append("is not valid UTF-8")
     if ":" not in line:
         problems.append("has no ':' (every line is 'key: value')")
-        state.no_colon.append(_Line(number, line.split()[0], line))
+        state.no_colon.append(_Line(number, (line.split() or [line])[0], line))
         return
     key, value = line.split(":", 1)
     if key != key.rstrip(" \t"):

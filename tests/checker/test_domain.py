@@ -69,9 +69,11 @@ def test_message_is_one_line_and_bounded() -> None:
     message = str(caught.value)
     assert "\n" not in message
     assert len(message) < 400
-    assert str(DomainError("10.0.0.1", "an IP address; give the mail domain, e.g. example.com", "ip_address")) == (
-        "'10.0.0.1' is not a domain: an IP address; give the mail domain, e.g. example.com"
-    )
+    assert str(
+        DomainError(
+            "10.0.0.1", "an IP address; give the mail domain, e.g. example.com", "ip_address"
+        )
+    ) == ("'10.0.0.1' is not a domain: an IP address; give the mail domain, e.g. example.com")
 
 
 @given(st.text(max_size=80))
@@ -81,7 +83,8 @@ def test_only_domain_errors_and_idempotent(text: str) -> None:
     except DomainError:
         return
     assert normalise_domain(once) == once
-    assert once == once.lower() and once.isascii()
+    assert once == once.lower()
+    assert once.isascii()
 
 
 label = st.from_regex(r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,10}[a-zA-Z0-9])?", fullmatch=True).filter(

@@ -27,8 +27,7 @@ def test_records() -> None:
 def test_policy_text_shape() -> None:
     text = policy_text("enforce", ["MX1.example.com.", "mx2.example.com", "mx1.example.com"])
     assert text == (
-        "version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: mx2.example.com\n"
-        "max_age: 604800\n"
+        "version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: mx2.example.com\nmax_age: 604800\n"
     )
 
 
