@@ -77,7 +77,10 @@ _MODE_DEPENDENT = {code for code, spec in CODES.items() if spec.mode_dependent}
 def why_it_matters(f: Finding, mode: Mode | None) -> str:
     """Why this finding puts mail at risk, given the policy's mode."""
     if f.code in _MODE_DEPENDENT:
-        return f"For this host, {consequence(mode)}."
+        effect = consequence(mode)
+        if effect in f.message:
+            return ""  # the message already says it
+        return f"For this host, {effect}."
     if f.code in _WHY:
         return _WHY[f.code]
     prefix = f.code.split("_", 1)[0]

@@ -99,10 +99,15 @@ def _counts(findings: list[Finding]) -> dict[str, int]:
 def _summary(report: Report) -> str:
     counts = _counts(report.findings)
     mode = report.mode
-    if mode == "enforce":
+    if mode == "enforce" and report.status == "fail":
         meaning = (
-            "Senders that support MTA-STS deliver mail here only over TLS to a "
-            "listed MX with a valid certificate."
+            "The policy is *enforced*: senders that support MTA-STS deliver only over "
+            "verified TLS to a listed MX, so the errors below make them refuse mail."
+        )
+    elif mode == "enforce":
+        meaning = (
+            "The policy is *enforced*: senders that support MTA-STS deliver mail here only "
+            "over TLS to a listed MX with a valid certificate."
         )
     elif mode == "testing":
         meaning = (

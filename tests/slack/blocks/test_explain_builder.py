@@ -57,3 +57,13 @@ def test_hostile_and_huge() -> None:
         assert_message_limits(payload)
         assert_no_markup_leak(payload)
     assert "more; run `mtasts check example.com`" in _text(payload)
+
+
+def test_consequence_not_repeated_when_message_says_it() -> None:
+    f = finding(
+        "mx_not_covered",
+        "mx.example.com",
+        "Not listed; MTA-STS senders will refuse to deliver to it.",
+        mode="enforce",
+    )
+    assert why_it_matters(f, "enforce") == ""
