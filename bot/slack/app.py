@@ -1,0 +1,164 @@
+"""Building the Bolt AsyncApp: Web API client, services, middleware, listeners."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import listeners
+from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
+from bot.slack.config import SlackConfig
+from bot.slack.dedupe import EventDeduper, dedupe_middleware
+from bot.slack.ratelimit import RateLimiter
+from bot.slack.reqlog import LOGGER_NAME
+from bot.slack.services import Services
+
+MAX_RETRY_AFTER = 30.0  # longer Retry-After than this: give up rather than hold a listener
+WEB_API_TIMEOUT = 15  # seconds per Web API call
+
+
+class RetryAfterHandler(AsyncRetryHandler):
+    """Retry a 429 once after exactly its Retry-After (no jitter), if that is short."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return (
+            response is not None
+            and response.status_code == 429
+            and _retry_after(response) <= MAX_RETRY_AFTER
+        )
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        await asyncio.sleep(_retry_after(response) if response is not None else 1.0)
+        state.increment_current_attempt()
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(0.0, float(values[0]))
+            except ValueError:
+                return 1.0
+    return 1.0
+
+
+def make_client(config: SlackConfig, *, retry_backoff: float = 0.5) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL, and one retry for 429, 5xx and dropped connections."""
+    return AsyncWebClient(
+        token=config.bot_token,
+        base_url=config.api_url,
+        timeout=WEB_API_TIMEOUT,
+        logger=logging.getLogger("mtasts.slack.web"),
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            RetryAfterHandler(max_retry_count=1),
+            AsyncServerErrorRetryHandler(
+                max_retry_count=1,
+                interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=retry_backoff),
+            ),
+        ],
+    )
+
+
+def default_check(config: SlackConfig) -> CheckFn:
+    """The real checker with the configured Settings (imported only when used)."""
+    from bot.checker.engine import check
+
+    settings = config.settings
+
+    async def check_domain(domain: str) -> Any:
+        return await check(domain, settings)
+
+    return check_domain
+
+
+def build_services(
+    config: SlackConfig,
+    *,
+    check: CheckFn | None = None,
+    cache: ResultCache | None = None,
+    limiter: RateLimiter | None = None,
+    logger: logging.Logger | None = None,
+) -> Services:
+    if cache is None:
+        # A guard well above the checker's own budget: a hung check must not hang waiters.
+        guard = config.settings.timeout * 2 + 10
+        cache = MemoryResultCache(
+            check or default_check(config), ttl=config.cache_ttl, check_timeout=guard
+        )
+    return Services(
+        cache=cache,
+        limiter=limiter or RateLimiter(),
+        deduper=EventDeduper(),
+        logger=logger or logging.getLogger(LOGGER_NAME),
+    )
+
+
+def build_app(
+    config: SlackConfig,
+    *,
+    check: CheckFn | None = None,
+    client: AsyncWebClient | None = None,
+    services: Services | None = None,
+) -> AsyncApp:
+    """The Bolt app with every listener registered; `app.services` holds what they share."""
+    services = services or build_services(config, check=check)
+    app = AsyncApp(
+        name="mtasts",
+        client=client or make_client(config),
+        # Socket Mode requests are not signed; Bolt skips verification for them.
+        signing_secret=config.signing_secret or "",
+        logger=logging.getLogger("mtasts.slack.bolt"),
+        process_before_response=False,
+        # No OAuth: one workspace, one bot token (ignore SLACK_CLIENT_ID/SECRET if set).
+        installation_store=None,
+    )
+    app.middleware(dedupe_middleware(services.deduper, services.logger))
+    app.error(_log_unhandled(services.logger))
+    listeners.register(app, services)
+    app.services = services  # type: ignore[attr-defined]
+    return app
+
+
+def services_of(app: AsyncApp) -> Services:
+    services = getattr(app, "services", None)
+    if not isinstance(services, Services):
+        raise TypeError("this AsyncApp was not made by build_app")
+    return services
+
+
+def _log_unhandled(logger: logging.Logger) -> Any:
+    async def on_unhandled_error(error: Exception, response: BoltResponse | None) -> None:
+        # Listeners catch their own errors; this is Bolt's own path (middleware, parsing).
+        logger.error("unhandled error in bolt: %s", type(error).__name__, exc_info=error)
+
+    return on_unhandled_error

@@ -1,0 +1,1 @@
+"""What the listeners do: one module per kind of request, called by thin Bolt handlers."""

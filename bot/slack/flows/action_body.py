@@ -1,0 +1,53 @@
+"""Reading a block_actions payload: who clicked, where, and which domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.checker.domain import DomainError, normalise_domain
+
+
+@dataclass(frozen=True, slots=True)
+class Click:
+    action_id: str
+    value: str
+    domain: str | None  # None when the value is not a domain (never from our buttons)
+    team: str | None
+    user: str | None
+    channel: str | None
+    message_ts: str | None
+    is_ephemeral: bool
+    trigger_id: str | None
+
+
+def read_click(body: dict[str, Any]) -> Click:
+    """The click in `body`; fields it lacks (or has in an odd shape) are None/empty."""
+    try:
+        return _read(body)
+    except (AttributeError, TypeError, IndexError, KeyError):
+        return Click("", "", None, None, None, None, None, False, None)
+
+
+def _read(body: dict[str, Any]) -> Click:
+    actions = body.get("actions") or [{}]
+    action = actions[0] if isinstance(actions[0], dict) else {}
+    value = str(action.get("value") or "")
+    try:
+        domain: str | None = normalise_domain(value)
+    except (DomainError, ValueError, UnicodeError):
+        domain = None
+    container = body.get("container") or {}
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    return Click(
+        action_id=str(action.get("action_id") or ""),
+        value=value,
+        domain=domain,
+        team=team,
+        user=(body.get("user") or {}).get("id"),
+        channel=channel,
+        message_ts=container.get("message_ts") or (body.get("message") or {}).get("ts"),
+        is_ephemeral=bool(container.get("is_ephemeral")),
+        trigger_id=body.get("trigger_id"),
+    )

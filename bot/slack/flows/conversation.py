@@ -1,0 +1,96 @@
+"""Mentions and direct messages: answer in the thread of the message.
+
+`@mtasts example.com` in a channel, or `example.com` in a DM: each domain's
+result is posted in the thread (`thread_ts` = the parent's thread, or the
+message itself), and so are usage and errors. A rate-limited request is told
+privately in a channel (chat.postEphemeral), in the thread of a DM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_bolt.context.say.async_say import AsyncSay
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.blocks.help_builder import build_error_message, build_help_message
+from bot.slack.checking import admit, obtain
+from bot.slack.flows.replies import slack_error
+from bot.slack.parse import parse_request
+from bot.slack.reqlog import RequestRecord
+from bot.slack.services import Services
+
+
+def wants_answer(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    """Whether a message event is a person's new message (not an edit, a bot, or ourselves)."""
+    if event.get("subtype") or event.get("bot_id") or event.get("bot_profile"):
+        return False
+    user = event.get("user")
+    if not user or (bot_user_id and user == bot_user_id):
+        return False
+    return isinstance(event.get("text"), str) and isinstance(event.get("ts"), str)
+
+
+def thread_of(event: dict[str, Any]) -> str:
+    thread_ts = event.get("thread_ts") or event["ts"]
+    return str(thread_ts)
+
+
+async def run_conversation(
+    services: Services,
+    record: RequestRecord,
+    *,
+    event: dict[str, Any],
+    team: str | None,
+    say: AsyncSay,
+    client: AsyncWebClient,
+    private_channel: bool,
+) -> None:
+    """Answer one mention (private_channel=False) or DM (True) in its thread."""
+    thread_ts = thread_of(event)
+    user = event.get("user")
+
+    async def post(message: dict[str, Any]) -> None:
+        await say(**message, thread_ts=thread_ts)
+
+    parsed = parse_request(str(event.get("text", "")), max_domains=services.max_domains)
+    if parsed.wants_help or (not parsed.domains and not parsed.errors):
+        record.outcome = "help"
+        await post(build_help_message())
+        return
+    if parsed.errors:
+        record.outcome = "invalid" if not parsed.domains else record.outcome
+        record.note(invalid=len(parsed.errors))
+        await post(build_error_message("\n".join(parsed.errors)))
+    if not parsed.domains:
+        return
+
+    record.domains = parsed.domains
+    admission = await admit(services, parsed.domains, team=team, user=user)
+    if admission.limited:
+        record.outcome = "rate_limited" if not admission.allowed else "partly_rate_limited"
+        record.note(limited=admission.limited)
+        message = admission.limited_message()
+        if private_channel:
+            await post(message)
+        else:
+            await client.chat_postEphemeral(
+                channel=event["channel"], user=str(user), thread_ts=thread_ts, **message
+            )
+
+    async def answer(domain: str) -> None:
+        outcome = await obtain(services, domain)
+        if outcome.report is None:
+            record.fail("check_failed")
+        try:
+            await post(outcome.message())
+        except Exception as exc:
+            record.fail("reply_failed", slack_error(exc) or exc)
+            services.logger.warning(
+                "could not answer in thread domain=%s error=%s",
+                domain,
+                slack_error(exc) or type(exc).__name__,
+            )
+
+    await asyncio.gather(*(answer(d) for d in admission.allowed))

@@ -1,0 +1,141 @@
+"""Running the app: HTTP (`POST /slack/events`, `GET /healthz`) or Socket Mode.
+
+`run()` is what `mtasts serve [--port]` calls. Without SLACK_APP_TOKEN the app
+serves HTTP on the port; with it the app connects over Socket Mode and the
+port serves only `/healthz`, which then reports the connection state.
+SIGTERM/SIGINT stop taking requests, let work in flight finish (briefly), and
+exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+
+from bot.slack.app import build_app, services_of
+from bot.slack.config import ConfigError, SlackConfig, default_port
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+DRAIN_TIMEOUT = 10.0  # seconds work in flight may take to finish at shutdown
+MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller
+
+log = logging.getLogger("mtasts.slack.serve")
+
+HealthFn = Callable[[], tuple[bool, dict[str, object]]]
+
+
+def make_web_app(app: AsyncApp | None, *, health: HealthFn | None = None) -> web.Application:
+    """The aiohttp application: Slack's request URL (when `app` is given) and /healthz."""
+    web_app = web.Application(client_max_size=MAX_BODY)
+
+    async def slack_events(request: web.Request) -> web.Response:
+        assert app is not None
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(request: web.Request) -> web.Response:
+        ok, details = health() if health is not None else (True, {"mode": "http"})
+        return web.json_response({"ok": ok, **details}, status=200 if ok else 503)
+
+    if app is not None:
+        web_app.router.add_post(EVENTS_PATH, slack_events)
+    web_app.router.add_get(HEALTH_PATH, healthz)
+    return web_app
+
+
+async def serve(
+    config: SlackConfig,
+    *,
+    port: int,
+    host: str = "0.0.0.0",  # noqa: S104 - a server for Slack (or a proxy) to reach
+    app: AsyncApp | None = None,
+    stop: asyncio.Event | None = None,
+    started: Callable[[int], None] | None = None,
+) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop` is set). `started(port)` is told the bound port."""
+    app = app or build_app(config)
+    stop = stop or asyncio.Event()
+    services = services_of(app)
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+
+    socket_handler = None
+    if config.socket_mode:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        socket_handler = AsyncSocketModeHandler(app, config.app_token, web_client=app.client)
+        client = socket_handler.client
+
+        def health() -> tuple[bool, dict[str, object]]:
+            connected = bool(client.is_connected())
+            return connected, {"mode": "socket", "connected": connected}
+
+        web_app = make_web_app(None, health=health)
+    else:
+        web_app = make_web_app(app)
+
+    runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1] if runner.addresses else port
+        mode = "socket" if socket_handler else "http"
+        log.info("serving mode=%s port=%s config=%r", mode, bound, config)
+        if socket_handler is not None:
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+        if started is not None:
+            started(bound)
+        await stop.wait()
+        log.info("shutting down: finishing work in flight")
+    finally:
+        if socket_handler is not None:
+            with contextlib.suppress(Exception):
+                await socket_handler.close_async()  # type: ignore[no-untyped-call]
+        await runner.cleanup()  # stops taking requests
+        if not await services.tracker.wait_idle(DRAIN_TIMEOUT):
+            log.warning("shutdown: cancelling %s unfinished requests", services.tracker.active)
+            await services.tracker.cancel_all()
+        aclose = getattr(services.cache, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        log.info("stopped")
+
+
+def run(port: int | None = None) -> int:
+    """`mtasts serve [--port]`: 2 on a configuration error (one line on stderr), else 0."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = SlackConfig.from_env()
+        port = port if port is not None else default_port()
+    except ConfigError as exc:
+        print(f"mtasts serve: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve(config, port=port))
+    except OSError as exc:
+        print(f"mtasts serve: cannot listen on port {port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,24 @@
+"""What the listeners share: the result cache, the rate limiter, dedupe, logging, tracking."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot.slack.cache import ResultCache
+from bot.slack.dedupe import EventDeduper
+from bot.slack.ratelimit import RateLimiter
+from bot.slack.reqlog import LOGGER_NAME
+from bot.slack.tracker import Tracker
+
+MAX_DOMAINS = 5  # per command, mention or DM (and per response_url: at most 5 posts)
+
+
+@dataclass(slots=True)
+class Services:
+    cache: ResultCache
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    deduper: EventDeduper = field(default_factory=EventDeduper)
+    tracker: Tracker = field(default_factory=Tracker)
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger(LOGGER_NAME))
+    max_domains: int = MAX_DOMAINS
