@@ -36,6 +36,8 @@ _START_ATTEMPTS = 5
 class Testbed:
     """Real servers for `scenarios`; use as an async context manager."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     def __init__(
         self,
         scenarios: Iterable[Scenario] = (),
