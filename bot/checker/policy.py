@@ -284,8 +284,10 @@ def _max_age(state: _State, mode: Mode | None) -> int | None:
         why = "is negative"
     elif not (value.isascii() and value.isdigit()):
         why = "is not a whole number of seconds (no units, signs or separators)"
-    elif len(value) > 10 or int(value) > MAX_AGE_LIMIT:
+    elif len(value.lstrip("0")) > 10 or int(value.lstrip("0") or "0") > MAX_AGE_LIMIT:
         why = f"is over {MAX_AGE_LIMIT} seconds (about a year), the most RFC 8461 allows"
+    elif len(value) > 10:
+        why = "has more than 10 digits, the most RFC 8461 allows"
     if why:
         state.add(
             "policy_max_age_invalid",

@@ -87,12 +87,12 @@ def parse_tlsrpt_record(txt: str, subject: str) -> tuple[list[str], list[Finding
             extra = f" (the field '{rua_like}=' is not 'rua=': field names are case-sensitive)"
         problems.append(f"the record has no 'rua' field{extra}, which says where to send reports")
     fix = f"Publish this TXT record at {subject}, with an address that reads the reports: "
-    fix += _repaired(txt, rua) or tlsrpt_record(domain)
+    fix += _repaired(txt) or tlsrpt_record(domain)
     consequence = _CONSEQUENCE if not rua else _PARTIAL
     return rua or [], _findings(problems, subject, fix, consequence)
 
 
-def _repaired(txt: str, rua: list[str] | None) -> str | None:
+def _repaired(txt: str) -> str | None:
     """The record with its usable entries, plus bare addresses given a mailto: scheme."""
     entries: list[str] = []
     for field in split_fields(txt):

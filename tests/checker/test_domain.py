@@ -24,6 +24,9 @@ from bot.checker.domain import DomainError, normalise_domain
         ("example.com,", "example.com"),
         ("(example.com).", "example.com"),
         ("mail。example。com", "mail.example.com"),
+        ("mailto:a@Example.com?subject=x", "example.com"),
+        ("https://user@example.com:443/", "example.com"),
+        ("<https://bücher.example/x|bücher.example>", "xn--bcher-kva.example"),
     ],
 )
 def test_accepts_what_people_paste(text: str, expected: str) -> None:
@@ -85,6 +88,23 @@ def test_only_domain_errors_and_idempotent(text: str) -> None:
     assert normalise_domain(once) == once
     assert once == once.lower()
     assert once.isascii()
+
+
+tricky = st.text(alphabet="aZ0.-_@:/[]<>|\"'` \t\nü。xn-1", max_size=40)
+
+
+@given(tricky)
+def test_structured_junk_raises_only_domain_error(text: str) -> None:
+    error: DomainError | None = None
+    try:
+        once = normalise_domain(text)
+    except DomainError as exc:
+        error = exc
+    if error is not None:
+        assert error.rule
+        assert "\n" not in str(error)
+        return
+    assert normalise_domain(once) == once
 
 
 label = st.from_regex(r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,10}[a-zA-Z0-9])?", fullmatch=True).filter(

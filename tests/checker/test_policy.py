@@ -119,6 +119,8 @@ def test_mode_missing_notes_typo_key() -> None:
         (b"-5", "negative"),
         (b"31557601", "over 31557600"),
         (b"99999999999", "over 31557600"),
+        (b"9" * 5000, "over 31557600"),
+        (b"00000000001", "more than 10 digits"),
     ],
 )
 def test_max_age_invalid(value: bytes | None, words: str) -> None:
@@ -221,6 +223,16 @@ def test_never_raises_on_bytes(body: bytes) -> None:
 def test_never_raises_on_text(text: str) -> None:
     policy, _ = parse_policy(text.encode("utf-8", "surrogatepass"), HOST)
     assert policy.mode in (None, "enforce", "testing", "none")
+
+
+policy_line = st.text(alphabet="vesionmdxa_:* .-STv1\t\r\ufeff\x00é0123456789", max_size=30)
+
+
+@given(st.lists(policy_line, max_size=12), st.sampled_from(["\n", "\r\n", "\r"]))
+def test_never_raises_on_line_structured_text(lines: list[str], end: str) -> None:
+    policy, findings = parse_policy(end.join(lines).encode(), HOST)
+    assert policy.max_age is None or 0 <= policy.max_age <= 31557600
+    assert len(findings) < 200
 
 
 label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
