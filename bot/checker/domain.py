@@ -40,7 +40,7 @@ class DomainError(ValueError):
     `bad_character`, `hyphen`, `idna`, `mixed_script`, `numeric_tld`).
     """
 
-    def __init__(self, text: str, rule: str, kind: str) -> None:
+    def __init__(self, text: str, rule: str, kind: str = "invalid") -> None:
         self.input = text
         self.rule = rule
         self.kind = kind

@@ -318,7 +318,9 @@ def _mx(state: _State, mode: Mode | None) -> list[str]:
     none_left = not valid and mode in ("enforce", "testing")
     for line, problem, corrected in invalid:
         effect = (
-            " No valid mx is left, so the policy is invalid." if none_left else " Senders skip it."
+            " No valid mx is left, so the policy is invalid."
+            if none_left
+            else " Senders ignore this line, so it covers no MX host."
         )
         fix = f"Write 'mx: {corrected}'." if corrected else None
         state.add(
