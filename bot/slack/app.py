@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -14,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -61,6 +63,13 @@ class RetryAfterHandler(AsyncRetryHandler):
         state.increment_current_attempt()
 
 
+class ProportionalJitter(Jitter):
+    """Up to the interval again (slack_sdk's default adds up to a whole second)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1 + random.random())
+
+
 def _retry_after(response: HttpResponse) -> float:
     for name, values in response.headers.items():
         if name.lower() == "retry-after" and values:
@@ -83,7 +92,9 @@ def make_client(config: SlackConfig, *, retry_backoff: float = 0.5) -> AsyncWebC
             RetryAfterHandler(max_retry_count=1),
             AsyncServerErrorRetryHandler(
                 max_retry_count=1,
-                interval_calculator=BackoffRetryIntervalCalculator(backoff_factor=retry_backoff),
+                interval_calculator=BackoffRetryIntervalCalculator(
+                    backoff_factor=retry_backoff, jitter=ProportionalJitter()
+                ),
             ),
         ],
     )

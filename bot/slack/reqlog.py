@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LOGGER_NAME = "mtasts.slack"
+# Outcomes that mean something went wrong on our side or Slack's (logged as warnings).
+FAILED_OUTCOMES = frozenset(
+    {"error", "reply_failed", "check_failed", "open_failed", "update_failed", "cancelled"}
+)
 
 
 def _value(value: Any) -> str:
@@ -34,7 +38,7 @@ def format_fields(fields: dict[str, Any]) -> str:
 
 def log_request(logger: logging.Logger, **fields: Any) -> None:
     outcome = fields.get("outcome")
-    level = logging.WARNING if outcome == "error" else logging.INFO
+    level = logging.WARNING if outcome in FAILED_OUTCOMES else logging.INFO
     logger.log(level, "request %s", format_fields(fields))
 
 

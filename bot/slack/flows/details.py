@@ -57,9 +57,7 @@ async def run_details(
             client,
             respond,
             click,
-            build_error_view(
-                click.value[:253] or "?", "That button does not carry a domain I can check."
-            ),
+            build_error_view("?", "That button does not carry a domain I can check."),
         )
         return
     record.domains = [domain]

@@ -1,0 +1,61 @@
+"""Explain in thread: a threaded chat.postMessage, or a private note where the bot can't post."""
+
+from __future__ import annotations
+
+from slack_harness import Harness
+
+from bot.slack.blocks.ids import ACTION_EXPLAIN
+
+
+async def test_explain_posts_in_the_result_thread(harness: Harness) -> None:
+    harness.checker.broken.add("broken.example")
+    sent, _, _ = await harness.click(
+        ACTION_EXPLAIN, "broken.example", channel="C0TEAM", message_ts="1700000030.000100"
+    )
+    assert sent.status == 200
+    post = (await harness.wait_for(lambda calls: harness.standin.calls_to("chat.postMessage")))[0]
+    await harness.idle()
+    assert post.ok
+    assert post.args["channel"] == "C0TEAM"
+    assert post.args["thread_ts"] == "1700000030.000100"
+    assert "broken.example" in post.args["text"]
+    assert "mx2.broken.example" in str(post.args["blocks"])
+
+
+async def test_not_in_channel_falls_back_to_an_ephemeral_invite_hint(harness: Harness) -> None:
+    harness.standin.set_not_in_channel("C0PRIVATE")
+    sent, response_url, _ = await harness.click(ACTION_EXPLAIN, "example.com", channel="C0PRIVATE")
+    assert sent.status == 200
+    post = (await harness.wait_for(lambda calls: harness.standin.response_posts(response_url)))[0]
+    await harness.idle()
+    assert harness.standin.calls_to("chat.postMessage")[0].error == "not_in_channel"
+    assert post.args["response_type"] == "ephemeral"
+    assert post.args["replace_original"] is False
+    assert "/invite" in post.args["text"]
+
+
+async def test_channel_not_found_falls_back_too(harness: Harness) -> None:
+    harness.standin.set_channel_not_found("D0SOMEONE")
+    _, response_url, _ = await harness.click(ACTION_EXPLAIN, "example.com", channel="D0SOMEONE")
+    post = (await harness.wait_for(lambda calls: harness.standin.response_posts(response_url)))[0]
+    assert "/invite" in post.args["text"]
+
+
+async def test_explain_under_an_ephemeral_result_answers_ephemerally(harness: Harness) -> None:
+    _, response_url, _ = await harness.click(ACTION_EXPLAIN, "example.com", is_ephemeral=True)
+    post = (await harness.wait_for(lambda calls: harness.standin.response_posts(response_url)))[0]
+    await harness.idle()
+    assert post.args["response_type"] == "ephemeral"
+    assert harness.standin.calls_to("chat.postMessage") == []
+
+
+async def test_other_web_api_failure_is_answered_not_raised(harness: Harness) -> None:
+    harness.standin.fail_once("chat.postMessage", "msg_too_long")
+    sent, response_url, _ = await harness.click(ACTION_EXPLAIN, "example.com")
+    assert sent.status == 200
+    post = (await harness.wait_for(lambda calls: harness.standin.response_posts(response_url)))[0]
+    await harness.idle()
+    assert post.args["response_type"] == "ephemeral"
+    assert "went wrong" in post.args["text"]
+    assert "Traceback" not in post.args["text"]
+    assert "msg_too_long" not in post.args["text"]
