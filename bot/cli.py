@@ -1,17 +1,162 @@
-"""The `mtasts` command: check, serve, demo."""
+"""The `mtasts` command: check domains, serve the Slack app, or run the demo."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import os
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, TextIO
+
+from bot.checker.domain import DomainError, normalise_domain
+from bot.checker.model import Report
+from bot.checker.settings import Settings, SettingsError, parse_nameserver, parse_timeout
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mtasts", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check", help="check domains' MTA-STS")
-    sub.add_parser("serve", help="run the Slack app")
-    sub.add_parser("demo", help="run the bot against a built-in testbed")
-    args = parser.parse_args(argv)
-    print(f"mtasts {args.command}: not built yet", file=sys.stderr)
-    return 2
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own usage errors exit 2 too
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mtasts", description="Is a domain's MTA-STS protection really working?")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    check = sub.add_parser(
+        "check",
+        help="check domains' MTA-STS and TLS-RPT",
+        description="Check domains' MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) setup.",
+    )
+    check.add_argument("domains", nargs="+", metavar="DOMAIN")
+    out = check.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="one JSON report per line")
+    out.add_argument("--blocks", action="store_true", help="the Slack message payload, as JSON")
+    check.add_argument("--no-smtp", action="store_true", help="do not probe MX hosts on port 25")
+    check.add_argument(
+        "--nameserver",
+        action="append",
+        metavar="IP[:PORT]",
+        help="resolver to use (repeatable; default: the system's)",
+    )
+    check.add_argument("--ca-file", metavar="PEM", help="trust anchors (replace the default)")
+    check.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="allow contacting loopback, private and link-local addresses",
+    )
+    check.add_argument("--timeout", metavar="SECONDS", help="budget of one domain's check")
+    check.add_argument("--concurrency", type=int, metavar="N", help="domains checked at once")
+    serve = sub.add_parser("serve", help="run the Slack app (Socket Mode or HTTP)")
+    serve.add_argument("--port", type=int, help="HTTP port (default $PORT, else 3000)")
+    sub.add_parser("demo", help="run the bot against a built-in testbed (no Slack, no internet)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    if args.command == "serve":
+        from bot.slack.serve import run
+
+        return run(port=args.port)
+    from bot.demo import run as run_demo
+
+    return run_demo()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    changes: dict[str, Any] = {}
+    if args.nameserver:
+        changes["nameservers"] = tuple(parse_nameserver(ns) for ns in args.nameserver)
+    if args.ca_file:
+        changes["ca_file"] = args.ca_file
+    if args.allow_private:
+        changes["allow_private"] = True
+    if args.timeout is not None:
+        changes["timeout"] = parse_timeout(args.timeout)
+    if args.concurrency is not None:
+        changes["concurrency"] = args.concurrency
+    if args.no_smtp:
+        changes["smtp"] = False
+    settings = replace(settings, **changes)
+    settings.validate()
+    return settings
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+    except SettingsError as exc:
+        print(f"mtasts: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    domains: list[str] = []
+    bad_input = False
+    for text in args.domains:
+        try:
+            domains.append(normalise_domain(text))
+        except DomainError as exc:
+            print(f"mtasts: {exc}", file=sys.stderr)
+            bad_input = True
+    emit = _emitter(args)
+    try:
+        failed = asyncio.run(_run_all(domains, settings, emit, sys.stdout))
+    except KeyboardInterrupt:
+        print("mtasts: interrupted", file=sys.stderr)
+        return 130
+    if bad_input:
+        return EXIT_USAGE
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _emitter(args: argparse.Namespace) -> Callable[[Report], str]:
+    """How each report is printed: JSON Lines, a Slack payload, or the human summary."""
+    if args.json:
+        return lambda r: json.dumps(r.to_json(), ensure_ascii=False)
+    if args.blocks:
+        from bot.slack.blocks.result_builder import build_result_message
+
+        return lambda r: json.dumps(build_result_message(r), ensure_ascii=False)
+    from bot.checker.render_text import render
+
+    colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return lambda r: render(r, colour=colour) + "\n"
+
+
+async def _run_all(
+    domains: list[str], settings: Settings, emit: Callable[[Report], str], out: TextIO
+) -> bool:
+    """Check all domains concurrently (bounded); print in input order as results arrive."""
+    from bot.checker.engine import check
+
+    gate = asyncio.Semaphore(settings.concurrency)
+
+    async def one(domain: str) -> Report:
+        async with gate:
+            return await check(domain, settings)
+
+    # Start at most `concurrency` tasks ahead of the one being printed, so 1,000
+    # domains never mean 1,000 pending tasks holding reports.
+    pending: list[asyncio.Task[Report]] = []
+    failed = False
+    index = 0
+    window = max(settings.concurrency * 2, 1)
+    try:
+        while index < len(domains) or pending:
+            while index < len(domains) and len(pending) < window:
+                pending.append(asyncio.create_task(one(domains[index])))
+                index += 1
+            report = await pending.pop(0)
+            failed = failed or report.status == "fail"
+            out.write(emit(report) + "\n")
+            out.flush()
+    finally:
+        for task in pending:
+            task.cancel()
+    return failed

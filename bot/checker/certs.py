@@ -1,0 +1,138 @@
+"""TLS contexts as a strict MTA-STS sender builds them, and certificate facts in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import ssl
+from contextvars import ContextVar
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from bot.checker.model import CertInfo
+
+# OpenSSL verify codes we explain in words (X509_V_ERR_*).
+_EXPIRED = 10
+_NOT_YET_VALID = 9
+_SELF_SIGNED = 18
+_SELF_SIGNED_IN_CHAIN = 19
+_UNKNOWN_ISSUER = (2, 20, 21)
+_HOSTNAME_MISMATCH = 62
+
+
+# Handshakes completed by a `recording` context are appended to the list set here, so
+# code that does not see the TLS object (aiohttp's connector) still lets us read the
+# peer certificate afterwards. The list is per task (a context variable).
+completed_handshakes: ContextVar[list[ssl.SSLObject] | None] = ContextVar(
+    "completed_handshakes", default=None
+)
+
+
+class _RecordingSSLObject(ssl.SSLObject):
+    def do_handshake(self) -> None:
+        super().do_handshake()
+        sink = completed_handshakes.get()
+        if sink is not None:
+            sink.append(self)
+
+
+@functools.lru_cache(maxsize=8)
+def verifying_context(ca_file: str | None, *, recording: bool = False) -> ssl.SSLContext:
+    """What a compliant sender uses: PKIX chain, DNS-ID only (no CN fallback), TLS >= 1.2.
+
+    `ca_file`, when given, replaces the default trust store. A `recording` context
+    reports each completed handshake to `completed_handshakes`.
+    """
+    ctx = ssl.create_default_context(cafile=ca_file)
+    ctx.hostname_checks_common_name = False
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if recording:
+        ctx.sslobject_class = _RecordingSSLObject
+    return ctx
+
+
+@functools.lru_cache(maxsize=1)
+def inspecting_context() -> ssl.SSLContext:
+    """Accepts any certificate: used only to read an invalid certificate's details."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def cert_info(der: bytes | None, now: dt.datetime | None = None) -> CertInfo | None:
+    """Subject, issuer, SAN and expiry of a DER certificate; None if it cannot be read."""
+    if not der:
+        return None
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+    now = now or dt.datetime.now(dt.UTC)
+    not_after = cert.not_valid_after_utc
+    try:
+        san_ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        san = [str(n) for n in san_ext.value.get_values_for_type(x509.DNSName)][:50]
+    except (x509.ExtensionNotFound, ValueError):
+        san = []
+    return CertInfo(
+        subject=_name(cert.subject),
+        issuer=_name(cert.issuer),
+        san=san,
+        not_after=iso(not_after),
+        days_left=(not_after - now).days,
+    )
+
+
+def _name(name: x509.Name) -> str:
+    try:
+        cns = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if cns:
+            return str(cns[0].value)[:200]
+        return name.rfc4514_string()[:200]
+    except ValueError:
+        return "(unreadable name)"
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def describe_verify_error(exc: ssl.SSLCertVerificationError, host: str) -> str:
+    """A certificate failure in words: untrusted, expired, or wrong name."""
+    code = getattr(exc, "verify_code", None)
+    if code == _EXPIRED:
+        return "the certificate has expired"
+    if code == _NOT_YET_VALID:
+        return "the certificate is not valid yet"
+    if code in (_SELF_SIGNED, _SELF_SIGNED_IN_CHAIN):
+        return "the certificate is self-signed, so no sender trusts it"
+    if code in _UNKNOWN_ISSUER:
+        return "the certificate is not issued by a trusted CA (unknown issuer)"
+    if code == _HOSTNAME_MISMATCH:
+        return f"the certificate is not valid for {host} (no matching DNS name in its SAN)"
+    message = getattr(exc, "verify_message", None) or str(exc)
+    return f"the certificate does not validate ({message})"
+
+
+def describe_expiry(info: CertInfo | None) -> str:
+    if info is None or info.not_after is None:
+        return ""
+    return f"expires {info.not_after[:10]}"
+
+
+def is_protocol_version_error(exc: BaseException) -> bool:
+    """True when a handshake failed because the peer offers only old protocols."""
+    text = f"{getattr(exc, 'reason', '')} {exc}".upper()
+    return any(
+        marker in text
+        for marker in (
+            "UNSUPPORTED_PROTOCOL",
+            "PROTOCOL_VERSION",
+            "WRONG_SSL_VERSION",
+            "NO_PROTOCOLS_AVAILABLE",
+            "VERSION_TOO_LOW",
+        )
+    )

@@ -1,0 +1,147 @@
+"""DNS lookups through the configured resolver, as typed results.
+
+Expected failures (NXDOMAIN, no data, SERVFAIL, timeouts) come back as a
+`Lookup` with `outcome` set, never as exceptions: the engine turns them into
+findings. Nothing here falls back to the system resolver when nameservers are
+configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar
+
+import dns.asyncresolver
+import dns.exception
+import dns.message
+import dns.name
+import dns.nameserver
+import dns.rdatatype
+import dns.resolver
+import dns.rrset
+
+from bot.checker import limits
+from bot.checker.settings import Settings
+
+Outcome = Literal["ok", "nxdomain", "nodata", "failed", "timeout"]
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Lookup(Generic[T]):
+    """One lookup's result: the records, or why there are none."""
+
+    name: str
+    outcome: Outcome
+    records: list[T] = field(default_factory=list)
+    cnames: list[str] = field(default_factory=list)  # names the CNAME chain went through
+    error: str | None = None  # words for a failed lookup ("SERVFAIL from 127.0.0.1", ...)
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in ("failed", "timeout")
+
+
+def make_resolver(settings: Settings) -> dns.asyncresolver.Resolver:
+    """An async resolver using the configured nameservers, or the system's."""
+    if settings.nameservers:
+        resolver = dns.asyncresolver.Resolver(configure=False)
+        resolver.nameservers = [
+            dns.nameserver.Do53Nameserver(ns.ip, ns.port) for ns in settings.nameservers
+        ]
+    else:
+        resolver = dns.asyncresolver.Resolver()
+    resolver.lifetime = min(limits.DNS_QUERY_TIMEOUT, settings.timeout)
+    resolver.timeout = max(0.5, resolver.lifetime / 2)
+    resolver.cache = None
+    return resolver
+
+
+class Dns:
+    """The lookups a check makes, all through one resolver."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._resolver = make_resolver(settings)
+
+    async def _query(self, name: str, rdtype: dns.rdatatype.RdataType) -> Lookup[dns.rrset.RRset]:
+        try:
+            answer = await self._resolver.resolve(
+                name, rdtype, search=False, raise_on_no_answer=False
+            )
+        except dns.resolver.NXDOMAIN:
+            return Lookup(name, "nxdomain")
+        except dns.resolver.LifetimeTimeout:
+            return Lookup(name, "timeout", error="the DNS query timed out")
+        except dns.resolver.NoNameservers as exc:
+            return Lookup(name, "failed", error=_no_nameservers_text(exc))
+        except dns.message.ChainTooLong:
+            return Lookup(name, "failed", error="the CNAME chain is too long (or loops)")
+        except dns.exception.DNSException as exc:
+            return Lookup(name, "failed", error=_first_line(str(exc)) or type(exc).__name__)
+        chain = answer.chaining_result
+        cnames = [rrset.name.to_text(omit_final_dot=True).lower() for rrset in chain.cnames]
+        if len(cnames) > limits.MAX_CNAME_CHAIN:
+            return Lookup(
+                name, "failed", cnames=cnames, error="the CNAME chain is too long (or loops)"
+            )
+        if chain.answer is None:
+            return Lookup(name, "nodata", cnames=cnames)
+        return Lookup(name, "ok", records=[chain.answer], cnames=cnames)
+
+    async def txt(self, name: str) -> Lookup[str]:
+        """TXT records, each record's strings joined without spaces (RFC 8461 §3.1)."""
+        result = await self._query(name, dns.rdatatype.TXT)
+        out: Lookup[str] = Lookup(name, result.outcome, cnames=result.cnames, error=result.error)
+        for rrset in result.records:
+            for rdata in list(rrset)[: limits.MAX_TXT_RECORDS]:
+                joined = b"".join(rdata.strings).decode("utf-8", "replace")
+                out.records.append(joined[: limits.MAX_TXT_LENGTH])
+        return out
+
+    async def mx(self, name: str) -> Lookup[tuple[int, str]]:
+        """MX records as (preference, host) with the host lower-cased, no trailing dot.
+
+        A null MX (RFC 7505) comes back as (0, "").
+        """
+        result = await self._query(name, dns.rdatatype.MX)
+        out: Lookup[tuple[int, str]] = Lookup(
+            name, result.outcome, cnames=result.cnames, error=result.error
+        )
+        for rrset in result.records:
+            for rdata in rrset:
+                host = rdata.exchange.to_text(omit_final_dot=True).lower()
+                out.records.append((int(rdata.preference), "" if host in ("", ".") else host))
+        out.records.sort()
+        return out
+
+    async def addresses(self, name: str) -> Lookup[str]:
+        """A and AAAA records together (queried at once); IPv4 first."""
+        v4, v6 = await asyncio.gather(
+            self._query(name, dns.rdatatype.A), self._query(name, dns.rdatatype.AAAA)
+        )
+        records = [r.address for rrset in v4.records for r in rrset]
+        records += [r.address for rrset in v6.records for r in rrset]
+        cnames = v4.cnames or v6.cnames
+        if records:
+            return Lookup(name, "ok", records=records, cnames=cnames)
+        # No address: report the more informative of the two outcomes.
+        for outcome in ("timeout", "failed", "nxdomain"):
+            for part in (v4, v6):
+                if part.outcome == outcome:
+                    return Lookup(name, part.outcome, cnames=cnames, error=part.error)
+        return Lookup(name, "nodata", cnames=cnames)
+
+
+def _no_nameservers_text(exc: dns.resolver.NoNameservers) -> str:
+    errors = exc.kwargs.get("errors") or []
+    for error in errors:
+        # (server, tcp, port, exception or rcode text, response)
+        detail = error[3] if len(error) > 3 else None
+        if detail:
+            return f"the DNS server answered {_first_line(str(detail))}"
+    return "no DNS server could answer (SERVFAIL or REFUSED)"
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""

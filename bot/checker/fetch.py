@@ -1,0 +1,213 @@
+"""Fetch the policy file as RFC 8461 §3.3 says a sender must.
+
+HTTPS GET with SNI for `mta-sts.<domain>`, the certificate validated for that
+exact name (DNS-ID only), no redirects followed, no HTTP cache, no compression
+asked for, at most 64 KiB read, and the whole fetch bounded in time. The
+connection goes only to addresses the engine already resolved (through the
+configured resolver) and allowed. Outcomes come back as a `FetchResult`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from bot import __version__
+from bot.checker import limits
+from bot.checker.certs import (
+    cert_info,
+    completed_handshakes,
+    describe_verify_error,
+    inspecting_context,
+    verifying_context,
+)
+from bot.checker.model import CertInfo, PolicyFetch
+
+FetchOutcome = Literal[
+    "ok", "connect_failed", "tls_invalid", "redirect", "http_status", "too_large", "timeout"
+]
+
+POLICY_PATH = "/.well-known/mta-sts.txt"
+
+
+@dataclass(slots=True)
+class FetchResult:
+    outcome: FetchOutcome
+    evidence: PolicyFetch
+    body: bytes | None = None  # read only with status 200 (cut at 64 KiB + 1 byte)
+    error: str | None = None  # in words, for the finding's message
+
+
+class _PinnedResolver(AbstractResolver):
+    """Hands aiohttp the addresses we resolved ourselves, so nothing else resolves."""
+
+    def __init__(self, addresses: list[str]) -> None:
+        self._addresses = addresses
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+            for address in self._addresses
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+def policy_url(domain: str, port: int = 443) -> str:
+    netloc = f"mta-sts.{domain}" + ("" if port == 443 else f":{port}")
+    return f"https://{netloc}{POLICY_PATH}"
+
+
+async def fetch_policy(
+    domain: str,
+    addresses: list[str],
+    *,
+    port: int,
+    ca_file: str | None,
+    deadline: float,
+) -> FetchResult:
+    """GET the policy from one of `addresses`; never raises for network trouble."""
+    host = f"mta-sts.{domain}"
+    evidence = PolicyFetch(url=policy_url(domain, port), addresses=list(addresses))
+    loop = asyncio.get_running_loop()
+    budget = max(0.05, min(deadline - loop.time(), limits.POLICY_FETCH_TIMEOUT))
+    connector = aiohttp.TCPConnector(
+        resolver=_PinnedResolver(addresses),
+        ssl=verifying_context(ca_file, recording=True),
+        use_dns_cache=False,
+        force_close=True,
+        limit=4,
+    )
+    headers = {
+        "User-Agent": limits.USER_AGENT.format(version=__version__),
+        "Accept": "text/plain",
+        "Accept-Encoding": "identity",
+        "Cache-Control": "no-cache",
+    }
+    session = aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=budget),
+        auto_decompress=False,
+        max_line_size=limits.MAX_HTTP_HEADER_BYTES,
+        max_field_size=limits.MAX_HTTP_HEADER_BYTES,
+        trust_env=False,
+    )
+    handshakes: list[ssl.SSLObject] = []
+    completed_handshakes.set(handshakes)
+    try:
+        async with asyncio.timeout(budget + 0.5), session:
+            return await _get(session, evidence, host, headers, handshakes)
+    except TimeoutError:
+        return FetchResult("timeout", evidence, error=f"no complete answer within {budget:.1f} s")
+    except aiohttp.ClientConnectorCertificateError as exc:
+        verify = exc.certificate_error
+        if isinstance(verify, ssl.SSLCertVerificationError):
+            error = describe_verify_error(verify, host)
+        else:
+            error = f"the certificate does not validate ({verify})"
+        evidence.error = error
+        evidence.cert = await _read_invalid_cert(host, addresses, port, deadline)
+        return FetchResult("tls_invalid", evidence, error=error)
+    except aiohttp.ClientSSLError as exc:
+        error = f"the TLS handshake failed ({_reason(exc)})"
+        evidence.error = error
+        return FetchResult("connect_failed", evidence, error=error)
+    except aiohttp.ClientConnectorError as exc:
+        error = f"could not connect to port {port} ({exc.os_error.strerror or exc.os_error})"
+        evidence.error = error
+        return FetchResult("connect_failed", evidence, error=error)
+    except (aiohttp.ClientError, OSError) as exc:
+        error = _client_error_text(exc)
+        evidence.error = error
+        return FetchResult("connect_failed", evidence, error=error)
+
+
+async def _get(
+    session: aiohttp.ClientSession,
+    evidence: PolicyFetch,
+    host: str,
+    headers: dict[str, str],
+    handshakes: list[ssl.SSLObject],
+) -> FetchResult:
+    async with session.get(evidence.url, headers=headers, allow_redirects=False) as resp:
+        evidence.status = resp.status
+        evidence.content_type = resp.headers.get("Content-Type")
+        if handshakes:
+            evidence.cert = cert_info(handshakes[-1].getpeercert(binary_form=True))
+        if 300 <= resp.status < 400:
+            evidence.location = resp.headers.get("Location", "")[:500]
+            return FetchResult("redirect", evidence)
+        if resp.status != 200:
+            return FetchResult("http_status", evidence)
+        body = await _read_bounded(resp.content)
+        if len(body) > limits.MAX_POLICY_BYTES:
+            return FetchResult("too_large", evidence, body=body[: limits.MAX_POLICY_BYTES])
+        return FetchResult("ok", evidence, body=body)
+
+
+async def _read_bounded(content: aiohttp.StreamReader) -> bytes:
+    """Read at most 64 KiB + 1 byte: enough to know the body is too large."""
+    wanted = limits.MAX_POLICY_BYTES + 1
+    chunks: list[bytes] = []
+    size = 0
+    while size < wanted:
+        chunk = await content.read(wanted - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+async def _read_invalid_cert(
+    host: str, addresses: list[str], port: int, deadline: float
+) -> CertInfo | None:
+    """A second, non-validating handshake, only to show what the bad certificate says."""
+    loop = asyncio.get_running_loop()
+    for address in addresses[:1]:
+        writer: asyncio.StreamWriter | None = None
+        try:
+            async with asyncio.timeout_at(min(deadline, loop.time() + 3.0)):
+                _, writer = await asyncio.open_connection(
+                    address, port, ssl=inspecting_context(), server_hostname=host
+                )
+                ssl_object = writer.get_extra_info("ssl_object")
+                if isinstance(ssl_object, ssl.SSLObject):
+                    return cert_info(ssl_object.getpeercert(binary_form=True))
+        except (OSError, TimeoutError, ssl.SSLError):
+            return None
+        finally:
+            if writer is not None:
+                writer.close()
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    inner: Any = getattr(exc, "os_error", None) or exc
+    return str(getattr(inner, "reason", None) or inner)[:160]
+
+
+def _client_error_text(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection without a complete answer"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "the server broke off while sending the policy"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"the server sent an invalid HTTP response ({exc.message})"[:200]
+    return f"the connection failed ({type(exc).__name__}: {exc})"[:200]

@@ -1,0 +1,194 @@
+"""Probe one MX address over SMTP: banner, EHLO, STARTTLS, a sender's TLS handshake.
+
+Reads are bounded (line length, lines per reply) and the whole probe is
+bounded in time; every outcome is returned as an `AddressProbe`, never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+
+from bot.checker import limits
+from bot.checker.certs import (
+    cert_info,
+    describe_verify_error,
+    inspecting_context,
+    is_protocol_version_error,
+    verifying_context,
+)
+from bot.checker.model import AddressProbe, CertInfo
+
+
+class _SmtpError(Exception):
+    """The server said or did something that ends the probe; the text says what."""
+
+
+async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
+    """One SMTP reply: its code and text lines (RFC 5321 §4.2), bounded."""
+    lines: list[str] = []
+    while len(lines) < limits.SMTP_MAX_REPLY_LINES:
+        try:
+            raw = await reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            if not exc.partial:
+                raise _SmtpError("the server closed the connection") from None
+            raw = exc.partial
+        except asyncio.LimitOverrunError:
+            raise _SmtpError(
+                f"the server sent a reply line over {limits.SMTP_MAX_LINE} bytes"
+            ) from None
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        code = line[:3]
+        if len(line) < 3 or not code.isdigit() or (len(line) > 3 and line[3] not in " -"):
+            raise _SmtpError(f"the server sent something that is not SMTP: {line[:80]!r}")
+        lines.append(line[4:])
+        if len(line) == 3 or line[3] == " ":
+            return int(code), lines
+    raise _SmtpError(f"the server sent a reply of more than {limits.SMTP_MAX_REPLY_LINES} lines")
+
+
+async def _command(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, line: str
+) -> tuple[int, list[str]]:
+    writer.write(line.encode("ascii") + b"\r\n")
+    await writer.drain()
+    return await _reply(reader)
+
+
+async def _open(
+    address: str, port: int, deadline: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    loop = asyncio.get_running_loop()
+    connect_by = min(deadline, loop.time() + limits.SMTP_CONNECT_TIMEOUT)
+    async with asyncio.timeout_at(connect_by):
+        return await asyncio.open_connection(address, port, limit=limits.SMTP_MAX_LINE)
+
+
+async def _to_tls(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, probe: AddressProbe
+) -> bool:
+    """Banner, EHLO, STARTTLS; True when the server is ready for the handshake."""
+    code, lines = await _reply(reader)
+    probe.banner = (lines[0] if lines else "")[:200]
+    if code != 220:
+        raise _SmtpError(f"the server greeted with {code} {probe.banner}".strip())
+    code, lines = await _command(reader, writer, f"EHLO {limits.SMTP_EHLO_NAME}")
+    if code != 250:
+        raise _SmtpError(f"the server answered EHLO with {code} {' '.join(lines)[:120]}")
+    if not any(line.strip().upper() == "STARTTLS" for line in lines[1:]):
+        probe.starttls = False
+        return False
+    probe.starttls = True
+    code, lines = await _command(reader, writer, "STARTTLS")
+    if code != 220:
+        raise _SmtpError(f"the server answered STARTTLS with {code} {' '.join(lines)[:120]}")
+    return True
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    try:
+        async with asyncio.timeout(0.5):
+            await writer.wait_closed()
+    except (TimeoutError, OSError, ssl.SSLError):
+        pass
+
+
+async def probe_address(
+    host: str, address: str, *, port: int, ca_file: str | None, deadline: float
+) -> AddressProbe:
+    """Probe `address` as a sender delivering to MX `host` would, within `deadline`."""
+    probe = AddressProbe(address=address, reachable=False)
+    loop = asyncio.get_running_loop()
+    try:
+        reader, writer = await _open(address, port, deadline)
+    except TimeoutError:
+        if loop.time() >= deadline:
+            probe.timed_out = True
+        probe.error = "the connection to port 25 timed out"
+        return probe
+    except OSError as exc:
+        probe.error = f"could not connect to port 25 ({exc.strerror or exc})"
+        return probe
+    probe.reachable = True
+    try:
+        async with asyncio.timeout_at(deadline):
+            if await _to_tls(reader, writer, probe):
+                await _handshake(host, writer, probe, ca_file, deadline)
+                if probe.cert_valid is False and probe.cert is None:
+                    probe.cert = await _read_invalid_cert(host, address, port, deadline)
+    except TimeoutError:
+        probe.timed_out = True
+        probe.error = "the SMTP dialogue did not finish in time"
+    except _SmtpError as exc:
+        probe.error = str(exc)
+    except (OSError, EOFError) as exc:
+        probe.error = f"the connection failed ({exc})"
+    finally:
+        await _close(writer)
+    return probe
+
+
+async def _handshake(
+    host: str,
+    writer: asyncio.StreamWriter,
+    probe: AddressProbe,
+    ca_file: str | None,
+    deadline: float,
+) -> None:
+    ctx = verifying_context(ca_file)
+    timeout = max(0.1, deadline - asyncio.get_running_loop().time())
+    try:
+        await writer.start_tls(ctx, server_hostname=host, ssl_handshake_timeout=timeout)
+    except ssl.SSLCertVerificationError as exc:
+        probe.cert_valid = False
+        probe.cert_error = describe_verify_error(exc, host)
+        return
+    except (ssl.SSLError, ConnectionError) as exc:
+        if is_protocol_version_error(exc):
+            probe.version = "older than TLSv1.2"
+            probe.error = "the server offers only protocols older than TLS 1.2"
+        else:
+            probe.error = f"the TLS handshake failed ({_ssl_reason(exc)})"
+        return
+    ssl_object = writer.get_extra_info("ssl_object")
+    if isinstance(ssl_object, ssl.SSLObject):
+        probe.version = ssl_object.version()
+        probe.cert = cert_info(ssl_object.getpeercert(binary_form=True))
+    probe.cert_valid = True
+    with contextlib.suppress(OSError, RuntimeError):
+        writer.write(b"QUIT\r\n")
+
+
+async def _read_invalid_cert(
+    host: str, address: str, port: int, deadline: float
+) -> CertInfo | None:
+    """Open a second connection only to read an invalid certificate's details."""
+    try:
+        reader, writer = await _open(address, port, deadline)
+    except (OSError, TimeoutError):
+        return None
+    try:
+        async with asyncio.timeout_at(deadline):
+            scratch = AddressProbe(address=address, reachable=True)
+            if not await _to_tls(reader, writer, scratch):
+                return None
+            timeout = max(0.1, deadline - asyncio.get_running_loop().time())
+            await writer.start_tls(
+                inspecting_context(), server_hostname=host, ssl_handshake_timeout=timeout
+            )
+            ssl_object = writer.get_extra_info("ssl_object")
+            if isinstance(ssl_object, ssl.SSLObject):
+                return cert_info(ssl_object.getpeercert(binary_form=True))
+            return None
+    except (OSError, TimeoutError, EOFError, _SmtpError, ssl.SSLError):
+        return None
+    finally:
+        await _close(writer)
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)
+    return str(reason or exc or type(exc).__name__)[:160]

@@ -1,0 +1,89 @@
+"""Every scenario of the testbed catalogue, checked for real: DNS over UDP/TCP, HTTPS
+with real certificates, SMTP with STARTTLS. The catalogue says what the checker must
+report for each domain (bot/testbed/scenarios.py); this holds the checker to it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import pytest_asyncio
+
+from bot.checker.engine import check
+from bot.checker.findings import CODES
+from bot.checker.model import Report
+from bot.testbed.bed import Testbed
+from bot.testbed.scenario import Scenario
+from bot.testbed.scenarios import SCENARIOS
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def reports(testbed: Testbed) -> dict[str, Report]:
+    """All scenarios checked once, a dozen at a time (as the CLI would)."""
+    gate = asyncio.Semaphore(12)
+
+    async def one(sc: Scenario) -> Report:
+        async with gate:
+            return await check(sc.domain, testbed.settings_for(sc))
+
+    results = await asyncio.gather(*(one(sc) for sc in SCENARIOS))
+    return {r.domain: r for r in results}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda sc: sc.domain)
+def test_scenario_report_matches_catalogue(scenario: Scenario, reports: dict[str, Report]) -> None:
+    report = reports[scenario.domain]
+    codes = {f.code for f in report.findings}
+    detail = "\n".join(f"  {f.code} [{f.subject}] {f.message}" for f in report.findings)
+    assert codes == set(scenario.expect_codes), f"{scenario.description}\n{detail}"
+    assert report.status == scenario.expect_status, detail
+    assert report.mode == scenario.expect_mode, detail
+
+
+def test_every_finding_code_is_produced_by_a_real_scenario(reports: dict[str, Report]) -> None:
+    produced = {f.code for r in reports.values() for f in r.findings}
+    assert produced == set(CODES)
+
+
+def test_findings_carry_catalogue_severity_and_reference(reports: dict[str, Report]) -> None:
+    for report in reports.values():
+        for f in report.findings:
+            spec = CODES[f.code]
+            assert f.ref == spec.ref
+            if not spec.mode_dependent:
+                assert f.severity == spec.severity, f
+            assert f.message.strip(), f
+
+
+def test_mode_dependent_findings_follow_the_mode(reports: dict[str, Report]) -> None:
+    expected = {"enforce": "error", "testing": "warning", "none": "info"}
+    seen = set()
+    for report in reports.values():
+        for f in report.findings:
+            if CODES[f.code].mode_dependent:
+                assert report.mode is not None, f"{f.code} raised without a usable policy"
+                assert f.severity == expected[report.mode], (report.domain, f)
+                seen.add(report.mode)
+    assert {"enforce", "testing"} <= seen
+
+
+def test_json_report_has_the_contract_fields(reports: dict[str, Report]) -> None:
+    contract_top = {
+        "domain", "status", "mode", "record", "policy", "mx", "tlsrpt",
+        "findings", "checked_at", "duration_ms",
+    }  # fmt: skip
+    for report in reports.values():
+        data = json.loads(json.dumps(report.to_json()))
+        assert contract_top <= set(data)
+        assert data["status"] in {"pass", "warn", "fail"}
+        assert data["checked_at"].endswith("Z")
+        for mx in data["mx"]:
+            assert {"host", "preference", "matched_by", "addresses", "tls"} <= set(mx)
+            if mx["tls"] is not None:
+                tls = mx["tls"]
+                assert {"starttls", "version", "cert_valid", "cert_error", "not_after"} <= set(tls)
+                if tls["reachable"] is False:
+                    assert tls["starttls"] is None and tls["cert_valid"] is None
+        for f in data["findings"]:
+            assert {"code", "severity", "subject", "message", "ref"} <= set(f)
