@@ -1,0 +1,448 @@
+"""`mtasts demo`: the real Slack app answering a real `/mtasts` command, all on this machine.
+
+No Slack workspace and no internet: the testbed serves sample domains (DNS,
+HTTPS and SMTP on 127.77.x.x), a stand-in plays Slack's Web API and
+response_urls, and the production app (`build_app`, served over HTTP with
+`make_web_app`) gets a slash command signed the way Slack signs it. Each
+message the app posts is shown as terminal text and saved as Block Kit JSON.
+Everything started is stopped before `run()` returns; failures are one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from bot.testbed.bed import Testbed
+    from bot.testbed.slack_standin import Call, SlackStandin
+
+EXIT_OK, EXIT_FAILED, EXIT_MISSING_EXTRA = 0, 1, 2
+
+# Realistic samples from the testbed catalogue (scenarios marked `demo`), one command's worth.
+DEMO_DOMAINS: tuple[str, ...] = (
+    "good.example",
+    "testing-backup.example",
+    "mx-expired.example",
+    "expired-policy-cert.example",
+    "dash-id.example",
+)
+EXPLAIN_DOMAIN = "testing-backup.example"  # whose "Explain in thread" button is clicked
+OUTPUT_DIR = Path("demo-output")
+# Made up: only the stand-in and the demo's own requests ever see them.
+BOT_TOKEN = "xoxb-demo-0000-not-a-real-token"  # noqa: S105
+SIGNING_SECRET = "mtasts-demo-signing-secret"  # noqa: S105
+CHANNEL = "C0GENERAL"  # the stand-in's default channel, "#general"
+WAIT = 20.0  # seconds to wait for any one answer from the app (checks take well under 1 s)
+MAX_WIDTH = 100
+_EXTRA_MODULES = ("dnslib", "trustme", "aiosmtpd")
+
+
+class DemoError(Exception):
+    """Something the demo needed did not happen; the message is one line for people."""
+
+
+@dataclass(slots=True)
+class Started:
+    """What the demo listens on while it runs (for tests to check it all stopped)."""
+
+    listening: list[tuple[str, int]] = field(default_factory=list)  # (host, TCP port)
+
+
+def run(
+    *,
+    out: TextIO | None = None,
+    output_dir: Path | None = None,
+    colour: bool | None = None,
+    width: int | None = None,
+) -> int:
+    """`mtasts demo`: 0 when every answer came, 1 on failure, 2 without the demo extra."""
+    out = out or sys.stdout
+    missing = _missing_extra()
+    if missing:
+        print(
+            f"mtasts demo: the demo needs the testbed packages ({missing} is missing); "
+            "install with: pip install -e '.[demo]'",
+            file=sys.stderr,
+        )
+        return EXIT_MISSING_EXTRA
+    if colour is None:
+        colour = _isatty(out) and not os.environ.get("NO_COLOR")
+    if width is None:
+        width = min(shutil.get_terminal_size((MAX_WIDTH, 24)).columns, MAX_WIDTH)
+    try:
+        return asyncio.run(
+            main(out, output_dir=output_dir or OUTPUT_DIR, colour=colour, width=width)
+        )
+    except KeyboardInterrupt:
+        print("mtasts demo: interrupted", file=sys.stderr)
+        return 130
+    except DemoError as exc:
+        print(f"mtasts demo: {exc}", file=sys.stderr)
+    except Exception as exc:  # never a traceback: one line saying what broke
+        print(f"mtasts demo: failed: {_one_line(exc)}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _missing_extra() -> str | None:
+    """The first package of the `demo` extra that cannot be imported, if any."""
+    import importlib.util
+
+    for name in _EXTRA_MODULES:
+        if importlib.util.find_spec(name) is None:
+            return name
+    return None
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    detail = text[0] if text else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+async def main(
+    out: TextIO,
+    *,
+    output_dir: Path,
+    colour: bool = False,
+    width: int = MAX_WIDTH,
+    domains: Sequence[str] = DEMO_DOMAINS,
+    explain: str | None = EXPLAIN_DOMAIN,
+    started: Started | None = None,
+) -> int:
+    """Run the demo, writing to `out`; raises DemoError when an answer does not come."""
+    if not 1 <= len(domains) <= 5:
+        raise DemoError("the demo sends one /mtasts command: give 1 to 5 domains")
+    import aiohttp
+    from aiohttp import web
+
+    from bot.slack.app import build_app, services_of
+    from bot.slack.config import SlackConfig
+    from bot.slack.serve import EVENTS_PATH, make_web_app
+    from bot.testbed.bed import Testbed
+    from bot.testbed.scenarios import BY_DOMAIN
+    from bot.testbed.slack_standin import SlackRequests, SlackStandin
+
+    unknown = [d for d in domains if d not in BY_DOMAIN]
+    if unknown:
+        raise DemoError(f"no testbed scenario for {', '.join(unknown)}")
+    scenarios = [BY_DOMAIN[d] for d in domains]
+    started = started or Started()
+    show = _Printer(out, colour=colour, width=width)
+
+    with _quiet_logs():
+        bed = Testbed(scenarios)
+        standin = SlackStandin()
+        runner: web.AppRunner | None = None
+        services = None
+        try:
+            await bed.start()
+            started.listening += _testbed_endpoints(bed)
+            await standin.start()
+            started.listening.append(("127.0.0.1", int(standin.base_url.rsplit(":", 1)[1])))
+            config = SlackConfig(
+                bot_token=BOT_TOKEN,
+                signing_secret=SIGNING_SECRET,
+                api_url=standin.api_url,
+                settings=bed.settings(),
+            )
+            app = build_app(config)
+            services = services_of(app)
+            runner = web.AppRunner(make_web_app(app), access_log=None, handle_signals=False)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = runner.addresses[0][1]
+            started.listening.append(("127.0.0.1", port))
+            demo = _Demo(
+                show=show,
+                standin=standin,
+                slack=SlackRequests(SIGNING_SECRET),
+                url=f"http://127.0.0.1:{port}{EVENTS_PATH}",
+                output_dir=output_dir,
+                descriptions={s.domain: s.description for s in scenarios},
+            )
+            async with aiohttp.ClientSession() as session:
+                demo.session = session
+                await demo.play(list(domains), explain if explain in domains else None)
+        finally:
+            if runner is not None:
+                await runner.cleanup()
+            if services is not None:
+                if not await services.tracker.wait_idle(5):
+                    await services.tracker.cancel_all()
+                aclose = getattr(services.cache, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            await standin.stop()
+            await bed.stop()
+    return EXIT_OK
+
+
+def _testbed_endpoints(bed: Testbed) -> list[tuple[str, int]]:
+    from bot.testbed.bed import SHARED_HTTPS_ADDRESS, SHARED_SMTP_ADDRESS
+
+    points = {
+        (bed.dns_address.ip, bed.dns_address.port),
+        (SHARED_HTTPS_ADDRESS, bed.https_port),
+        (SHARED_SMTP_ADDRESS, bed.smtp_port),
+    }
+    for host, address in bed.addresses.items():
+        port = bed.https_port if host.startswith("mta-sts.") else bed.smtp_port
+        points.add((address, port))
+    return sorted(points)
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Keep library logging (e.g. aiosmtpd reporting a probe's aborted handshake) off screen.
+
+    The demo judges every outcome itself; without a handler, Python would print
+    warnings and tracebacks from the servers' loggers to standard error.
+    """
+    root = logging.getLogger()
+    handler = logging.NullHandler()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+
+
+class _Printer:
+    """Writes the demo's narration and rendered messages."""
+
+    def __init__(self, out: TextIO, *, colour: bool, width: int) -> None:
+        self.out = out
+        self.colour = colour
+        self.width = max(width, 40)
+
+    def style(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.colour else text
+
+    def line(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def rule(self, title: str) -> None:
+        from bot.slack.render_terminal import visible
+
+        label = f"── {visible(title)} "
+        self.line(self.style(label + "─" * max(self.width - len(label), 3), "1"))
+
+    def payload(self, payload: dict[str, Any]) -> None:
+        from bot.slack.render_terminal import render_payload
+
+        text = render_payload(payload, colour=self.colour, width=self.width - 2)
+        for row in text.splitlines():
+            self.line(("  " + row).rstrip())
+
+
+@dataclass
+class _Demo:
+    show: _Printer
+    standin: SlackStandin
+    slack: Any  # SlackRequests
+    url: str
+    output_dir: Path
+    descriptions: dict[str, str]
+    session: aiohttp.ClientSession | None = None
+
+    async def play(self, domains: list[str], explain: str | None) -> None:
+        show = self.show
+        show.line(
+            show.style("mtasts demo", "1") + " — the real Slack app and checker, on this machine"
+        )
+        show.line(
+            "No Slack workspace or internet needed: DNS, HTTPS and SMTP servers on 127.77.x.x "
+            "play these domains,"
+        )
+        show.line("and a local stand-in plays Slack's Web API.")
+        show.line()
+        pad = max(len(d) for d in domains) + 2
+        for d in domains:
+            show.line(f"  {d.ljust(pad)}{show.style(self.descriptions[d], '2')}")
+        show.line()
+
+        posts = await self._command(domains)
+        saved = self._save(posts)
+        if explain is not None:
+            saved += await self._explain(explain, posts)
+        show.line()
+        where = self.output_dir if self.output_dir.is_absolute() else Path(".") / self.output_dir
+        show.line(f"Saved the Block Kit JSON of each message in {where}/ ({len(saved)} files).")
+        show.line()
+        show.line(show.style("Run it for real:", "1"))
+        show.line(
+            "  1. Create a Slack app from manifest.yml "
+            "(api.slack.com/apps → Create New App → From a manifest)."
+        )
+        show.line(
+            "  2. Install it, then set SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…)."
+        )
+        show.line("  3. Run `mtasts serve`, and type `/mtasts example.com` in Slack.")
+        show.line("Check real domains from the terminal: `mtasts check example.com`.")
+
+    async def _post(self, body: str, headers: dict[str, str]) -> tuple[int, str, float]:
+        assert self.session is not None
+        begin = time.perf_counter()
+        async with self.session.post(self.url, data=body, headers=headers) as response:
+            text = await response.text()
+            return response.status, text, time.perf_counter() - begin
+
+    async def _command(self, domains: list[str]) -> dict[str, dict[str, Any]]:
+        show = self.show
+        command = "/mtasts " + " ".join(domains)
+        show.line(f"You type in #general:  {show.style(command, '1')}")
+        response_url = self.standin.new_response_url()
+        request = self.slack.slash_command(" ".join(domains), response_url=response_url)
+        begin = time.perf_counter()
+        status, text, took = await self._post(request.body, request.headers)
+        if status != 200:
+            raise DemoError(f"the app answered the slash command with HTTP {status}")
+        show.line(
+            f"Slack sends the app a signed request; it acknowledges in {took * 1000:.0f} ms "
+            "(Slack allows 3 s). Only you see:"
+        )
+        show.line()
+        ack = _json_object(text)
+        if ack:
+            show.payload(ack)
+        show.line()
+        show.line("Then the app posts one message per domain in #general, as each check finishes:")
+        show.line()
+        rid = response_url.rsplit("/", 1)[-1]
+        posts: dict[str, dict[str, Any]] = {}
+        for n, domain in enumerate(domains, 1):
+            call = await self._wait(
+                _post_for(rid, domain, len(domains)), f"the result for {domain}"
+            )
+            if call is _MISSING:
+                show.rule(f"{n}/{len(domains)} · {domain} · no result posted")
+                continue
+            assert not isinstance(call, _Missing)
+            args = dict(call.args)
+            posts[domain] = args
+            where = "#general" if args.get("response_type") == "in_channel" else "you only"
+            after = call.at - begin if call.at > begin else 0.0
+            show.rule(f"{n}/{len(domains)} · {domain} · posted to {where}")
+            show.payload(args)
+            show.line(show.style(f"  (arrived {after:.1f} s after the command)", "2"))
+            show.line()
+        if not posts:
+            raise DemoError("the app posted no results")
+        return posts
+
+    async def _explain(self, domain: str, posts: dict[str, dict[str, Any]]) -> list[Path]:
+        from bot.slack.blocks.ids import ACTION_EXPLAIN
+
+        show = self.show
+        if domain not in posts:
+            return []
+        message_ts = f"{int(time.time())}.000100"
+        request = self.slack.block_action(
+            ACTION_EXPLAIN,
+            domain,
+            response_url=self.standin.new_response_url(),
+            trigger_id=self.standin.new_trigger_id(),
+            channel=CHANNEL,
+            message_ts=message_ts,
+        )
+        show.rule(f"You click [ Explain in thread ] under {domain}")
+        status, _, took = await self._post(request.body, request.headers)
+        if status != 200:
+            raise DemoError(f"the app answered the button click with HTTP {status}")
+
+        def threaded(calls: list[Call]) -> Call | None:
+            for c in calls:
+                if c.method == "chat.postMessage" and c.args.get("thread_ts") == message_ts:
+                    return c
+            return None
+
+        call = await self._wait(threaded, f"the explanation of {domain}")
+        assert not isinstance(call, _Missing)
+        show.line(f"Acknowledged in {took * 1000:.0f} ms; the app replies in the message's thread:")
+        show.line()
+        args = dict(call.args)
+        show.payload(args)
+        return [self._write(f"{domain}.explain", args)]
+
+    async def _wait(self, predicate: Callable[[list[Call]], Any], what: str) -> Any:
+        try:
+            return await self.standin.wait_for(predicate, timeout=WAIT)
+        except TimeoutError:
+            raise DemoError(f"{what} did not arrive within {WAIT:.0f} s") from None
+
+    def _save(self, posts: dict[str, dict[str, Any]]) -> list[Path]:
+        return [self._write(domain, args) for domain, args in posts.items()]
+
+    def _write(self, name: str, args: dict[str, Any]) -> Path:
+        payload = {k: v for k, v in args.items() if k in ("text", "blocks", "response_type")}
+        if isinstance(payload.get("blocks"), str):  # form-encoded posts carry JSON text
+            with contextlib.suppress(ValueError):
+                payload["blocks"] = json.loads(payload["blocks"])
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        path = self.output_dir / f"{name}.json"
+        path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+
+class _Missing:
+    """Truthy marker: every post arrived, none for this domain."""
+
+
+_MISSING = _Missing()
+
+
+def _post_for(rid: str, domain: str, expected: int) -> Callable[[list[Call]], Any]:
+    def find(calls: list[Call]) -> Call | _Missing | None:
+        posts = [c for c in calls if c.method == "response_url" and c.response_id == rid]
+        for c in posts:
+            if c.ok and _domain_of(c.args) == domain:
+                return c
+        return _MISSING if len(posts) >= expected else None
+
+    return find
+
+
+def _domain_of(payload: dict[str, Any]) -> str | None:
+    """The domain a result message is about: the value its buttons carry."""
+    blocks = payload.get("blocks")
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except ValueError:
+            return None
+    for block in blocks if isinstance(blocks, list) else []:
+        if isinstance(block, dict) and block.get("type") == "actions":
+            for element in block.get("elements") or []:
+                if isinstance(element, dict) and isinstance(element.get("value"), str):
+                    return str(element["value"])
+    return None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"text": text} if text.strip() else {}
+    return value if isinstance(value, dict) else {}
