@@ -105,6 +105,6 @@ def default_port(environ: Mapping[str, str] | None = None) -> int:
     text = env.get("PORT", "").strip()
     if not text:
         return DEFAULT_PORT
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ConfigError(f"PORT {text!r} is not a port number from 1 to 65535")
+    if not text.isdigit() or not 0 <= int(text) < 65536:
+        raise ConfigError(f"PORT {text!r} is not a port number (0 to 65535; 0 picks a free one)")
     return int(text)

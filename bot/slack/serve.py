@@ -4,7 +4,7 @@
 serves HTTP on the port; with it the app connects over Socket Mode and the
 port serves only `/healthz`, which then reports the connection state.
 SIGTERM/SIGINT stop taking requests, let work in flight finish (briefly), and
-exit.
+exit. A token Slack refuses at start-up stops it with one line (exit 2).
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot.slack.app import build_app, services_of
 from bot.slack.config import ConfigError, SlackConfig, default_port
@@ -27,10 +29,14 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 DRAIN_TIMEOUT = 10.0  # seconds work in flight may take to finish at shutdown
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller
+# Answers that mean the token itself is wrong (not that Slack is unreachable).
+BAD_TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
 
 log = logging.getLogger("mtasts.slack.serve")
 
-HealthFn = Callable[[], tuple[bool, dict[str, object]]]
+HealthFn = Callable[[], Awaitable[tuple[bool, dict[str, object]]]]
 
 
 def make_web_app(app: AsyncApp | None, *, health: HealthFn | None = None) -> web.Application:
@@ -44,13 +50,46 @@ def make_web_app(app: AsyncApp | None, *, health: HealthFn | None = None) -> web
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
-        ok, details = health() if health is not None else (True, {"mode": "http"})
+        ok, details = await health() if health is not None else (True, {"mode": "http"})
         return web.json_response({"ok": ok, **details}, status=200 if ok else 503)
 
     if app is not None:
         web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get(HEALTH_PATH, healthz)
     return web_app
+
+
+async def check_tokens(app: AsyncApp, config: SlackConfig) -> str | None:
+    """Ask Slack about the tokens; raises ConfigError if it refuses one.
+
+    Returns a Socket Mode URL (already issued, so the handler need not ask
+    again) when an app token is configured. Network trouble is only logged: a
+    server may well start before its network does.
+    """
+    try:
+        await app.client.auth_test()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", ""))
+        if error in BAD_TOKEN_ERRORS:
+            raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error})") from None
+        log.warning("auth.test failed at start-up error=%s", error)
+    except Exception as exc:
+        log.warning("auth.test failed at start-up error=%s", type(exc).__name__)
+    if not config.app_token:
+        return None
+    try:
+        resp = await app.client.apps_connections_open(app_token=config.app_token)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", ""))
+        if error in BAD_TOKEN_ERRORS or error == "not_allowed_token_type":
+            raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({error})") from None
+        log.warning("apps.connections.open failed at start-up error=%s", error)
+        return None
+    except Exception as exc:
+        log.warning("apps.connections.open failed at start-up error=%s", type(exc).__name__)
+        return None
+    url = resp.get("url")
+    return url if isinstance(url, str) else None
 
 
 async def serve(
@@ -67,27 +106,30 @@ async def serve(
     stop = stop or asyncio.Event()
     services = services_of(app)
     loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
+    wss_url = await check_tokens(app, config)
 
-    socket_handler = None
+    socket_handler: Any = None
     if config.socket_mode:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
         socket_handler = AsyncSocketModeHandler(app, config.app_token, web_client=app.client)
-        client = socket_handler.client
+        socket_client = socket_handler.client
+        if wss_url:
+            socket_client.wss_uri = wss_url
 
-        def health() -> tuple[bool, dict[str, object]]:
-            connected = bool(client.is_connected())
+        async def health() -> tuple[bool, dict[str, object]]:
+            connected = bool(await socket_client.is_connected())
             return connected, {"mode": "socket", "connected": connected}
 
         web_app = make_web_app(None, health=health)
     else:
         web_app = make_web_app(app)
 
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
     runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
@@ -95,9 +137,9 @@ async def serve(
         await site.start()
         bound = runner.addresses[0][1] if runner.addresses else port
         mode = "socket" if socket_handler else "http"
-        log.info("serving mode=%s port=%s config=%r", mode, bound, config)
         if socket_handler is not None:
-            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+            await socket_handler.connect_async()
+        log.info("serving mode=%s port=%s config=%r", mode, bound, config)
         if started is not None:
             started(bound)
         await stop.wait()
@@ -105,7 +147,7 @@ async def serve(
     finally:
         if socket_handler is not None:
             with contextlib.suppress(Exception):
-                await socket_handler.close_async()  # type: ignore[no-untyped-call]
+                await socket_handler.close_async()
         await runner.cleanup()  # stops taking requests
         if not await services.tracker.wait_idle(DRAIN_TIMEOUT):
             log.warning("shutdown: cancelling %s unfinished requests", services.tracker.active)
@@ -128,11 +170,10 @@ def run(port: int | None = None) -> int:
     try:
         config = SlackConfig.from_env()
         port = port if port is not None else default_port()
+        asyncio.run(serve(config, port=port))
     except ConfigError as exc:
         print(f"mtasts serve: {exc}", file=sys.stderr)
         return 2
-    try:
-        asyncio.run(serve(config, port=port))
     except OSError as exc:
         print(f"mtasts serve: cannot listen on port {port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

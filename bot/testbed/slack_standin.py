@@ -10,6 +10,11 @@ calls without sleeping (`await standin.wait_for(predicate, timeout=5)`).
 `SlackRequests` builds requests the way Slack signs them
 (`v0:{timestamp}:{body}`, HMAC-SHA256, as `slack_sdk.signature.SignatureVerifier`
 checks): slash commands, events, block actions and url_verification.
+
+Socket Mode is played too: `apps.connections.open` (with an `xapp-` token)
+hands out a WebSocket URL on the stand-in, which greets with `hello`; a test
+pushes envelopes with `send_envelope(...)` and the app's acks are recorded as
+calls of method "socket_ack".
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 T = TypeVar("T")
 
@@ -92,6 +97,7 @@ class SlackStandin:
         self._not_in_channel: set[str] = set()
         self._channel_not_found: set[str] = set()
         self._faults: dict[str, list[_Fault]] = defaultdict(list)
+        self._sockets: set[web.WebSocketResponse] = set()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -100,6 +106,7 @@ class SlackStandin:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{rid}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -108,6 +115,8 @@ class SlackStandin:
         return self
 
     async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -218,6 +227,11 @@ class SlackStandin:
     def _answer(
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if method == "apps.connections.open":
+            if not token or not token.startswith("xapp-"):
+                return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+            url = f"ws://127.0.0.1:{self._port}/socket?ticket={next(self._ids)}"
+            return 200, {"ok": True, "url": url}, {}
         if not token or not token.startswith(("xoxb-", "xoxp-")):
             return 200, {"ok": False, "error": "not_authed" if not token else "invalid_auth"}, {}
         if self._faults.get(method):
@@ -310,6 +324,50 @@ class SlackStandin:
     def view(self, view_id: str) -> dict[str, Any] | None:
         """The view as it stands now (after any views.update)."""
         return self._views.get(view_id)
+
+    # -- Socket Mode ---------------------------------------------------------------
+
+    @property
+    def socket_connections(self) -> int:
+        return len(self._sockets)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        await self._record(Call(method="socket_connect", args={}, at=self._clock()))
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID}}
+        )
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    try:
+                        args = json.loads(msg.data)
+                    except ValueError:
+                        args = {"_raw": msg.data}
+                    call = Call(method="socket_ack", args=args, at=self._clock())
+                    await self._record(call)
+        finally:
+            self._sockets.discard(ws)
+        return ws
+
+    async def send_envelope(
+        self, kind: str, payload: Mapping[str, Any], *, retry_attempt: int = 0
+    ) -> str:
+        """Push an envelope (`slash_commands`, `events_api`, `interactive`) to every socket."""
+        envelope_id = f"env-{next(self._ids):06d}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": dict(payload),
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": retry_attempt,
+            "retry_reason": "timeout" if retry_attempt else "",
+        }
+        for ws in list(self._sockets):
+            await ws.send_json(envelope)
+        return envelope_id
 
     # -- response_urls ---------------------------------------------------------------
 

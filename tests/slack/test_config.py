@@ -1,0 +1,80 @@
+"""SlackConfig from the environment: what is required, defaults, and no secrets in repr."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.slack.config import DEFAULT_API_URL, ConfigError, SlackConfig, default_port
+
+HTTP_ENV = {"SLACK_BOT_TOKEN": "xoxb-secret-bot", "SLACK_SIGNING_SECRET": "sig-secret-123"}
+
+
+def test_http_mode_needs_bot_token_and_signing_secret() -> None:
+    config = SlackConfig.from_env(HTTP_ENV)
+    assert config.bot_token == "xoxb-secret-bot"
+    assert config.signing_secret == "sig-secret-123"
+    assert not config.socket_mode
+    assert config.api_url == DEFAULT_API_URL
+    assert config.cache_ttl == 300
+    assert config.settings.timeout > 0
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": "x"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "  ", "SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN"),
+        ({**HTTP_ENV, "MTASTS_CACHE_TTL": "soon"}, "MTASTS_CACHE_TTL"),
+        ({**HTTP_ENV, "MTASTS_CACHE_TTL": "-5"}, "MTASTS_CACHE_TTL"),
+        ({**HTTP_ENV, "SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
+        ({**HTTP_ENV, "MTASTS_TIMEOUT": "forever"}, "MTASTS_TIMEOUT"),
+    ],
+)
+def test_a_missing_or_bad_variable_is_named_in_one_line(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        SlackConfig.from_env(env)
+    message = str(caught.value)
+    assert named in message
+    assert "\n" not in message
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    config = SlackConfig.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1-abc"})
+    assert config.socket_mode
+    assert config.signing_secret is None
+
+
+def test_api_url_cache_ttl_and_checker_settings_are_read() -> None:
+    config = SlackConfig.from_env(
+        {
+            **HTTP_ENV,
+            "SLACK_API_URL": "http://127.0.0.1:9999/api",
+            "MTASTS_CACHE_TTL": "42",
+            "MTASTS_TIMEOUT": "3",
+            "MTASTS_ALLOW_PRIVATE": "1",
+            "MTASTS_NAMESERVERS": "127.0.0.1:5353",
+        }
+    )
+    assert config.api_url == "http://127.0.0.1:9999/api/"
+    assert config.cache_ttl == 42
+    assert config.settings.timeout == 3
+    assert config.settings.allow_private
+    assert str(config.settings.nameservers[0]) == "127.0.0.1:5353"
+
+
+def test_secrets_never_appear_in_repr_or_str() -> None:
+    config = SlackConfig.from_env({**HTTP_ENV, "SLACK_APP_TOKEN": "xapp-secret-app"})
+    for text in (repr(config), str(config), f"{config}", f"{config!r}"):
+        assert "xoxb-secret-bot" not in text
+        assert "sig-secret-123" not in text
+        assert "xapp-secret-app" not in text
+        assert "***" in text
+
+
+def test_default_port() -> None:
+    assert default_port({}) == 3000
+    assert default_port({"PORT": "8080"}) == 8080
+    with pytest.raises(ConfigError, match="PORT"):
+        default_port({"PORT": "eighty"})

@@ -1,0 +1,204 @@
+"""serve()/run(): HTTP mode, Socket Mode, /healthz, start-up errors and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+import aiohttp
+import pytest
+from slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeChecker
+
+from bot.slack.app import build_app, make_client
+from bot.slack.config import ConfigError, SlackConfig
+from bot.slack.serve import EVENTS_PATH, run, serve
+from bot.testbed.slack_standin import SlackRequests, SlackStandin
+
+APP_TOKEN = "xapp-1-A0STANDAPP-0000-secret"
+
+
+@dataclass
+class Served:
+    base: str
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+    checker: FakeChecker
+
+
+@asynccontextmanager
+async def served(standin: SlackStandin, **config_kw: object) -> AsyncIterator[Served]:
+    config = SlackConfig(
+        bot_token=str(config_kw.pop("bot_token", BOT_TOKEN)),
+        signing_secret=SIGNING_SECRET,
+        api_url=standin.api_url,
+        **config_kw,  # type: ignore[arg-type]
+    )
+    checker = FakeChecker()
+    app = build_app(config, check=checker, client=make_client(config, retry_backoff=0.01))
+    stop = asyncio.Event()
+    bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        serve(config, port=0, host="127.0.0.1", app=app, stop=stop, started=bound.set_result)
+    )
+    done, _ = await asyncio.wait({task, bound}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # raises what serve raised
+    port = await bound
+    try:
+        yield Served(f"http://127.0.0.1:{port}", stop, task, checker)
+    finally:
+        stop.set()
+        for gate in checker.gates.values():
+            gate.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_http_mode_serves_healthz_and_slack_events() -> None:
+    async with SlackStandin() as standin, served(standin) as s, aiohttp.ClientSession() as http:
+        async with http.get(f"{s.base}/healthz") as r:
+            assert r.status == 200
+            assert (await r.json())["ok"] is True
+        request = SlackRequests(SIGNING_SECRET).url_verification("abc")
+        async with http.post(
+            f"{s.base}{EVENTS_PATH}", data=request.body, headers=request.headers
+        ) as r:
+            assert r.status == 200
+            assert await r.json() == {"challenge": "abc"}
+        async with http.get(f"{s.base}{EVENTS_PATH}") as r:
+            assert r.status == 405
+        assert standin.calls_to("auth.test")  # tokens checked at start-up
+    assert s.task.done()
+
+
+async def test_a_refused_bot_token_stops_start_up_naming_it() -> None:
+    async with SlackStandin() as standin:
+        with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
+            async with served(standin, bot_token="not-a-bot-token"):
+                pass
+
+
+async def test_shutdown_lets_work_in_flight_finish() -> None:
+    async with SlackStandin() as standin, aiohttp.ClientSession() as http, served(standin) as s:
+        gate = s.checker.hold("slow.example")
+        url = standin.new_response_url()
+        request = SlackRequests(SIGNING_SECRET).slash_command("slow.example", response_url=url)
+        async with http.post(
+            f"{s.base}{EVENTS_PATH}", data=request.body, headers=request.headers
+        ) as r:
+            assert r.status == 200
+        await s.checker.started.wait()
+        s.stop.set()  # SIGTERM arrives while the check runs
+        gate.set()
+        await asyncio.wait_for(s.task, 10)
+        posts = standin.response_posts(url)
+        assert len(posts) == 1
+        assert posts[0].args["response_type"] == "in_channel"
+
+
+async def test_socket_mode_connects_reports_health_and_answers() -> None:
+    async with (
+        SlackStandin() as standin,
+        served(standin, app_token=APP_TOKEN) as s,
+        aiohttp.ClientSession() as http,
+    ):
+        await standin.wait_for(lambda calls: standin.calls_to("socket_connect"))
+        async with http.get(f"{s.base}/healthz") as r:
+            body = await r.json()
+            assert r.status == 200
+            assert body == {"ok": True, "mode": "socket", "connected": True}
+        async with http.post(f"{s.base}{EVENTS_PATH}", data="{}") as r:
+            assert r.status == 404  # no HTTP request URL in Socket Mode
+
+        url = standin.new_response_url()
+        slack = SlackRequests(SIGNING_SECRET)
+        form = dict(parse_qsl(slack.slash_command("example.com", response_url=url).body))
+        envelope_id = await standin.send_envelope("slash_commands", form)
+        ack = (
+            await standin.wait_for(
+                lambda calls: [
+                    c
+                    for c in standin.calls_to("socket_ack")
+                    if c.args["envelope_id"] == envelope_id
+                ]
+            )
+        )[0]
+        assert "Checking" in json.dumps(ack.args.get("payload"))
+        post = (await standin.wait_for(lambda calls: standin.response_posts(url)))[0]
+        assert post.args["response_type"] == "in_channel"
+
+        # An event, then Slack's retry of it: answered once.
+        event = json.loads(slack.mention("example.org", event_id="EvSOCK1", ts="1700000050.1").body)
+        await standin.send_envelope("events_api", event)
+        await standin.send_envelope("events_api", event, retry_attempt=1)
+        await standin.wait_for(lambda calls: standin.calls_to("chat.postMessage"))
+        await standin.wait_for(lambda calls: len(standin.calls_to("socket_ack")) == 3)
+        assert len(standin.calls_to("chat.postMessage")) == 1
+    assert standin.socket_connections == 0  # closed at shutdown
+
+
+async def test_a_refused_app_token_stops_start_up_naming_it() -> None:
+    async with SlackStandin() as standin:
+        with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
+            async with served(standin, app_token="xoxb-wrong-kind"):
+                pass
+
+
+def test_run_with_missing_configuration_exits_2_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert run(0) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "SLACK_BOT_TOKEN" in err
+
+
+async def test_run_serves_until_sigterm_and_logs_no_secret() -> None:
+    async with SlackStandin() as standin, aiohttp.ClientSession() as http:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": standin.api_url,
+            "PORT": "0",
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "import sys; from bot.slack.serve import run; sys.exit(run())",
+            env=env,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert proc.stderr is not None
+        lines: list[str] = []
+        try:
+            async with asyncio.timeout(10):
+                while "serving mode=http" not in (lines[-1] if lines else ""):
+                    line = (await proc.stderr.readline()).decode()
+                    assert line, "".join(lines)
+                    lines.append(line)
+            port = int(lines[-1].split("port=")[1].split()[0])
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                assert r.status == 200
+            proc.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(10):
+                rest = (await proc.stderr.read()).decode()
+                code = await proc.wait()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        output = "".join(lines) + rest
+        assert code == 0
+        assert "stopped" in output
+        assert BOT_TOKEN not in output
+        assert SIGNING_SECRET not in output
