@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from bot.testbed.bed import Testbed
-    from bot.testbed.slack_standin import Call, SlackStandin
+    from bot.testbed.slack_standin import Call, SlackRequests, SlackStandin
 
 EXIT_OK, EXIT_FAILED, EXIT_MISSING_EXTRA = 0, 1, 2
 
@@ -79,7 +79,7 @@ def run(
         )
         return EXIT_MISSING_EXTRA
     if colour is None:
-        colour = _isatty(out) and not os.environ.get("NO_COLOR")
+        colour = want_colour(out)
     if width is None:
         width = min(shutil.get_terminal_size((MAX_WIDTH, 24)).columns, MAX_WIDTH)
     try:
@@ -104,6 +104,12 @@ def _missing_extra() -> str | None:
         if importlib.util.find_spec(name) is None:
             return name
     return None
+
+
+def want_colour(out: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set to anything (https://no-color.org)."""
+    env = os.environ if environ is None else environ
+    return _isatty(out) and not env.get("NO_COLOR")
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -261,7 +267,7 @@ class _Printer:
 class _Demo:
     show: _Printer
     standin: SlackStandin
-    slack: Any  # SlackRequests
+    slack: SlackRequests
     url: str
     output_dir: Path
     descriptions: dict[str, str]
