@@ -138,15 +138,7 @@ async def main(
     """Run the demo, writing to `out`; raises DemoError when an answer does not come."""
     if not 1 <= len(domains) <= 5:
         raise DemoError("the demo sends one /mtasts command: give 1 to 5 domains")
-    import aiohttp
-    from aiohttp import web
-
-    from bot.slack.app import build_app, services_of
-    from bot.slack.config import SlackConfig
-    from bot.slack.serve import EVENTS_PATH, make_web_app
-    from bot.testbed.bed import Testbed
     from bot.testbed.scenarios import BY_DOMAIN
-    from bot.testbed.slack_standin import SlackRequests, SlackStandin
 
     unknown = [d for d in domains if d not in BY_DOMAIN]
     if unknown:
@@ -154,6 +146,17 @@ async def main(
     scenarios = [BY_DOMAIN[d] for d in domains]
     started = started or Started()
     show = _Printer(out, colour=colour, width=width)
+    _intro(show, {s.domain: s.description for s in scenarios})
+    begin = time.perf_counter()
+
+    import aiohttp
+    from aiohttp import web
+
+    from bot.slack.app import build_app, services_of
+    from bot.slack.config import SlackConfig
+    from bot.slack.serve import EVENTS_PATH, make_web_app
+    from bot.testbed.bed import Testbed
+    from bot.testbed.slack_standin import SlackRequests, SlackStandin
 
     with _quiet_logs():
         bed = Testbed(scenarios)
@@ -185,8 +188,14 @@ async def main(
                 slack=SlackRequests(SIGNING_SECRET),
                 url=f"http://127.0.0.1:{port}{EVENTS_PATH}",
                 output_dir=output_dir,
-                descriptions={s.domain: s.description for s in scenarios},
             )
+            took = time.perf_counter() - begin
+            show.line(
+                show.style(
+                    f"Started the testbed, the Slack stand-in and the app in {took:.1f} s.", "2"
+                )
+            )
+            show.line()
             async with aiohttp.ClientSession() as session:
                 demo.session = session
                 await demo.play(list(domains), explain if explain in domains else None)
@@ -216,6 +225,21 @@ def _testbed_endpoints(bed: Testbed) -> list[tuple[str, int]]:
         port = bed.https_port if host.startswith("mta-sts.") else bed.smtp_port
         points.add((address, port))
     return sorted(points)
+
+
+def _intro(show: _Printer, descriptions: dict[str, str]) -> None:
+    title = show.style("mtasts demo", "1")
+    show.line(f"{title} — the real Slack app and checker, on this machine")
+    show.line(
+        "No Slack workspace or internet needed: DNS, HTTPS and SMTP servers on 127.77.x.x "
+        "play these domains,"
+    )
+    show.line("and a local stand-in plays Slack's Web API.")
+    show.line()
+    pad = max(len(d) for d in descriptions) + 2
+    for domain, description in descriptions.items():
+        show.line(f"  {domain.ljust(pad)}{show.style(description, '2')}")
+    show.line()
 
 
 @contextlib.contextmanager
@@ -270,27 +294,12 @@ class _Demo:
     slack: SlackRequests
     url: str
     output_dir: Path
-    descriptions: dict[str, str]
     session: aiohttp.ClientSession | None = None
 
     async def play(self, domains: list[str], explain: str | None) -> None:
         show = self.show
-        show.line(
-            show.style("mtasts demo", "1") + " — the real Slack app and checker, on this machine"
-        )
-        show.line(
-            "No Slack workspace or internet needed: DNS, HTTPS and SMTP servers on 127.77.x.x "
-            "play these domains,"
-        )
-        show.line("and a local stand-in plays Slack's Web API.")
-        show.line()
-        pad = max(len(d) for d in domains) + 2
-        for d in domains:
-            show.line(f"  {d.ljust(pad)}{show.style(self.descriptions[d], '2')}")
-        show.line()
-
         posts = await self._command(domains)
-        saved = self._save(posts)
+        saved = [await asyncio.to_thread(self._write, d, args) for d, args in posts.items()]
         if explain is not None:
             saved += await self._explain(explain, posts)
         show.line()
@@ -390,16 +399,13 @@ class _Demo:
         show.line()
         args = dict(call.args)
         show.payload(args)
-        return [self._write(f"{domain}.explain", args)]
+        return [await asyncio.to_thread(self._write, f"{domain}.explain", args)]
 
     async def _wait(self, predicate: Callable[[list[Call]], Any], what: str) -> Any:
         try:
             return await self.standin.wait_for(predicate, timeout=WAIT)
         except TimeoutError:
             raise DemoError(f"{what} did not arrive within {WAIT:.0f} s") from None
-
-    def _save(self, posts: dict[str, dict[str, Any]]) -> list[Path]:
-        return [self._write(domain, args) for domain, args in posts.items()]
 
     def _write(self, name: str, args: dict[str, Any]) -> Path:
         payload = {k: v for k, v in args.items() if k in ("text", "blocks", "response_type")}
