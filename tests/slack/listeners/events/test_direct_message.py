@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from slack_harness import Harness, web_calls
+from slack_harness import Harness, running_app, web_calls
 
+from bot.slack.ratelimit import Limit, RateLimiter
 from bot.testbed.slack_standin import BOT_ID, BOT_USER_ID
 
 
@@ -40,3 +41,19 @@ async def test_edits_bots_own_messages_and_channel_messages_are_ignored(harness:
     await harness.idle()
     assert harness.checker.calls == ["real.example"]
     assert [c.method for c in web_calls(harness.standin.calls)] == ["chat.postMessage"]
+
+
+async def test_rate_limited_dm_is_told_in_the_thread() -> None:
+    limiter = RateLimiter(user=Limit(burst=1, per_second=0.001), team=Limit(60, 1.0))
+    async with running_app(limiter=limiter) as h:
+        await h.send(h.slack.direct_message("a.example b.example", ts="1700000011.000100"))
+        await h.wait_for(lambda calls: len(h.standin.calls_to("chat.postMessage")) == 2)
+        await h.idle()
+        texts = [c.args["text"] for c in h.standin.calls_to("chat.postMessage")]
+        assert sum("try again" in t.lower() for t in texts) == 1
+        assert all(
+            c.args["thread_ts"] == "1700000011.000100"
+            for c in h.standin.calls_to("chat.postMessage")
+        )
+        assert h.standin.calls_to("chat.postEphemeral") == []
+        assert h.checker.calls == ["a.example"]
