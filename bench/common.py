@@ -1,0 +1,351 @@
+"""What the benches share: the delayed testbed, the testbed process, figures and headers.
+
+`BenchTestbed` is the project's `Testbed` with three changes made here by
+subclassing (bot/testbed is not ours to edit):
+
+* every HTTP response and every SMTP reply is delayed by the same D as the DNS
+  answers (`Testbed(delay=D)` delays DNS only; HTTP and SMTP delays are
+  per-behaviour data, and the shared SMTP server is always `Smtp()`, undelayed);
+* an SMTP reply is delayed once, before its first line (the testbed's
+  `_DelayedSMTP.push` sleeps before every *line*, so a 6-line EHLO reply costs
+  6 D instead of one round trip);
+* fixed ports can be asked for (443/25/53, for the CLI and the peer tools,
+  which cannot be told other ports), and the DNS UDP socket gets a large
+  receive buffer so bursts of queries are not dropped.
+
+`TestbedProcess` runs it in a child process (`python -m bench.testbed_server`)
+so that the checker's CPU is measured alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+
+from bot.checker.settings import Nameserver, Settings
+from bot.testbed import bed as bed_module
+from bot.testbed.bed import Testbed
+from bot.testbed.behaviour import HttpBehaviour, Mx, Smtp
+from bot.testbed.pki import sni_context
+from bot.testbed.scenario import Scenario, make, policy_text
+from bot.testbed.smtp import SmtpServer, _DelayedSMTP, _Sink
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DNS_RCVBUF = 8 * 1024 * 1024  # bytes; the default (~200 KiB) drops bursts of >~300 queries
+
+
+# -- the testbed, delayed everywhere --------------------------------------------------
+
+
+class _ReplyDelayedSMTP(_DelayedSMTP):
+    """Delay once per SMTP reply (before its first line), not once per line."""
+
+    _mid_reply = False
+
+    async def push(self, status: Any) -> None:
+        text = str(status)
+        if self._delay and not self._mid_reply:
+            await asyncio.sleep(self._delay)
+        self._mid_reply = len(text) > 3 and text[3] == "-"
+        await SMTP.push(self, status)
+
+
+class _BenchSmtpServer(SmtpServer):
+    """The shared STARTTLS server, with `_ReplyDelayedSMTP`."""
+
+    async def listen(self, addresses: Iterable[str], port: int) -> int:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: _ReplyDelayedSMTP(
+                _Sink(),
+                hostname=self.hostname,
+                ident="mtasts-testbed",
+                tls_context=self.tls_context,
+                loop=loop,
+                delay=self.behaviour.delay,
+                owner=self,
+            ),
+            list(addresses),
+            port,
+        )
+        self._servers.append(server)
+        return port or int(server.sockets[0].getsockname()[1])
+
+
+class BenchTestbed(Testbed):
+    """`Testbed` with D on DNS, HTTP and SMTP alike, optional fixed ports, a big DNS buffer."""
+
+    def __init__(
+        self,
+        scenarios: Iterable[Scenario] = (),
+        *,
+        delay: float = 0.0,
+        dns_port: int = 0,
+        https_port: int = 0,
+        smtp_port: int = 0,
+        timeout: float = bed_module.DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__(scenarios, delay=delay, timeout=timeout)
+        self._fixed = (dns_port, https_port, smtp_port)
+
+    async def start(self) -> None:
+        dns_port, https_port, smtp_port = self._fixed
+        await self.dns.start(dns_port)
+        udp = self.dns._udp
+        if udp is not None:
+            sock = udp.get_extra_info("socket")
+            if sock is not None:
+                force = getattr(socket, "SO_RCVBUFFORCE", None)
+                try:  # root may exceed net.core.rmem_max
+                    sock.setsockopt(socket.SOL_SOCKET, force or socket.SO_RCVBUF, DNS_RCVBUF)
+                except OSError:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, DNS_RCVBUF)
+        self.https_port = await self.https.listen([bed_module.SHARED_HTTPS_ADDRESS], https_port)
+        shared = _BenchSmtpServer(
+            Smtp(delay=self.delay),
+            "shared-mx.testbed.invalid",
+            sni_context(self.pki, "shared-mx.testbed.invalid", "valid", self._smtp_certs.get),
+        )
+        self._smtp.append(shared)
+        self.smtp_port = await shared.listen([bed_module.SHARED_SMTP_ADDRESS], smtp_port)
+        self._started = True
+        pending, self._pending = self._pending, []
+        await self.add(*pending)
+
+
+def bench_domain(name: str, delay: float, mx_count: int = 2) -> Scenario:
+    """A healthy enforce domain on the shared servers whose policy host answers after `delay`.
+
+    Like `healthy_domain()`, plus the HTTP delay (the SMTP delay is the shared server's).
+    """
+    mx = tuple(Mx(f"mx{i}.{name}", 10 * i) for i in range(1, mx_count + 1))
+    body = policy_text("enforce", [m.host for m in mx])
+    return make(
+        name,
+        "healthy enforce domain on the shared servers (bench)",
+        mx=mx,
+        http=HttpBehaviour(body=body, delay=delay),
+        shared=True,
+    )
+
+
+def domain_names(count: int, prefix: str = "d") -> list[str]:
+    return [f"{prefix}{i:05d}.bench.example" for i in range(count)]
+
+
+# -- the testbed in its own process ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BedInfo:
+    """What `bench.testbed_server` prints: where its servers are."""
+
+    nameserver: str  # "IP:PORT"
+    ca_file: str
+    https_port: int
+    smtp_port: int
+    domains: list[str]
+    pid: int
+
+    def settings(self, **overrides: Any) -> Settings:
+        ip, port = self.nameserver.rsplit(":", 1)
+        base = Settings(
+            nameservers=(Nameserver(ip, int(port)),),
+            ca_file=self.ca_file,
+            allow_private=True,
+            timeout=10.0,
+            https_port=self.https_port,
+            smtp_port=self.smtp_port,
+        )
+        return dataclasses.replace(base, **overrides)
+
+
+class TestbedProcess:
+    """`async with TestbedProcess(count, delay) as info:` a testbed in a child process."""
+
+    __test__ = False
+
+    def __init__(
+        self,
+        count: int,
+        delay: float,
+        *,
+        prefix: str = "d",
+        mx: int = 2,
+        standard_ports: bool = False,
+        dns_port: int = 0,
+    ) -> None:
+        self.args = [
+            PYTHON,
+            "-m",
+            "bench.testbed_server",
+            "--count",
+            str(count),
+            "--delay",
+            repr(delay),
+            "--prefix",
+            prefix,
+            "--mx",
+            str(mx),
+        ]
+        if standard_ports:
+            self.args.append("--standard-ports")
+        if dns_port:
+            self.args += ["--dns-port", str(dns_port)]
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> BedInfo:
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+        )
+        assert self.proc.stdout is not None
+        async with asyncio.timeout(120):
+            line = await self.proc.stdout.readline()
+        if not line:
+            await self.proc.wait()
+            raise RuntimeError(f"the testbed process ended early (status {self.proc.returncode})")
+        data = json.loads(line)
+        return BedInfo(**data)
+
+    async def __aexit__(self, *exc: object) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            async with asyncio.timeout(15):
+                await proc.wait()
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+# -- figures -------------------------------------------------------------------------------
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def header(title: str, argv: Sequence[str] | None = None) -> str:
+    """Title, machine, date and the command that reproduces the figures."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    module = sys.modules["__main__"].__spec__
+    name = module.name if module is not None else title
+    command = shlex.join([".venv/bin/python", "-m", name, *args])
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"## {title}\n\n"
+        f"- date: {now}\n"
+        f"- machine: {os.cpu_count()} cores (os.cpu_count()), {platform.machine()}, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}\n"
+        f"- load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
+        f"- reproduce: `{command}` (from the repository root)\n"
+    )
+
+
+def rss_mb(kilobytes: int) -> float:
+    """ru_maxrss is in KiB on Linux."""
+    return kilobytes / 1024
+
+
+def emit(text: str, out: Path | None = None) -> None:
+    print(text, flush=True)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError), out.open("a", encoding="utf-8") as f:
+            f.write(text + "\n")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRun:
+    """One child process run: wall time, its own CPU and peak RSS, exit status, output."""
+
+    wall: float
+    cpu: float
+    maxrss_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_child(
+    args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 300.0
+) -> ChildRun:
+    """Run `args` to completion, measuring it with wait4 (rusage of that child alone)."""
+    import tempfile
+    import threading
+    import time
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        killer = threading.Timer(timeout, proc.kill)  # bounded: a hung child is killed
+        killer.start()
+        try:
+            _pid, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            killer.cancel()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return ChildRun(
+            wall=wall,
+            cpu=usage.ru_utime + usage.ru_stime,
+            maxrss_mb=rss_mb(usage.ru_maxrss),
+            returncode=proc.returncode,
+            stdout=out.read().decode("utf-8", "replace"),
+            stderr=err.read().decode("utf-8", "replace"),
+        )
