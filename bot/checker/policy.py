@@ -122,8 +122,10 @@ def _is_text(body: bytes, text: str, state: _State) -> bool:
 
 
 def _read_lines(content: str, state: _State) -> None:
-    for number, raw in enumerate(content.split("\n"), start=1):
-        line = raw.removesuffix("\r")
+    raw_lines = content.split("\n")
+    for number, raw in enumerate(raw_lines, start=1):
+        # A CR is a line end only before LF; the last segment has no LF after it.
+        line = raw.removesuffix("\r") if number < len(raw_lines) else raw
         parts = [line]
         problems: list[str] = []
         if "\r" in line:
