@@ -144,6 +144,7 @@ async def _respond(writer: asyncio.StreamWriter, b: HttpBehaviour) -> None:
     await _send(writer, b.body, b)
     while b.endless:
         await _send(writer, FILLER, b)
+        await asyncio.sleep(0)  # drain() need not yield; let the client read
     if b.framing == "chunked":
         writer.write(b"0\r\n\r\n")
     await writer.drain()
