@@ -132,7 +132,11 @@ async def trace_one(info: BedInfo, domain: str) -> tuple[float, list[Event]]:
 # -- the bench ---------------------------------------------------------------------------
 
 
-async def run(delay: float, runs: int, warmup: int = 2) -> str:
+def run(delay: float, runs: int, warmup: int = 2) -> str:
+    return asyncio.run(_run(delay, runs, warmup))
+
+
+async def _run(delay: float, runs: int, warmup: int) -> str:
     need = warmup + 2 * runs + 1
     series: dict[tuple[float, bool], Series] = {}
     trace: tuple[float, list[Event]] | None = None
@@ -214,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--delay-ms", type=float, default=25.0, help="D, default 25")
     parser.add_argument("--runs", type=int, default=15, help="checks per row, default 15")
     args = parser.parse_args(argv)
-    print(asyncio.run(run(args.delay_ms / 1000, args.runs)), flush=True)
+    print(run(args.delay_ms / 1000, args.runs), flush=True)
     return 0
 
 

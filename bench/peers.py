@@ -187,7 +187,7 @@ def _cell(runs: list[ChildRun]) -> float:
     return median([r.wall for r in runs])
 
 
-async def run(delay: float, runs: int) -> str:
+def run(delay: float, runs: int) -> str:
     text = header("Bench 2: against other tools")
     if not peers_installed():
         return text + "\nskipped: bench/.venv-peers is not installed (run without --no-install)\n"
@@ -195,8 +195,8 @@ async def run(delay: float, runs: int) -> str:
         f.write(f"nameserver {DNS_IP}\noptions timeout:2 attempts:1\n")
         resolv = f.name
     try:
-        at_d = await _measure(delay, runs, resolv)
-        at_0 = await _measure(0.0, runs, resolv) if delay > 0 else at_d
+        at_d = asyncio.run(_measure(delay, runs, resolv))
+        at_0 = asyncio.run(_measure(0.0, runs, resolv)) if delay > 0 else at_d
     finally:
         Path(resolv).unlink(missing_ok=True)
     rows = []
@@ -265,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.no_install and not peers_installed():
         install_peers()
-    print(asyncio.run(run(args.delay_ms / 1000, args.runs)), flush=True)
+    print(run(args.delay_ms / 1000, args.runs), flush=True)
     return 0
 
 
