@@ -20,8 +20,8 @@ from bot.testbed.scenarios import SCENARIOS
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def reports(testbed: Testbed) -> dict[str, Report]:
-    """All scenarios checked once, a dozen at a time (as the CLI would)."""
-    gate = asyncio.Semaphore(12)
+    """All scenarios checked once, two dozen at a time (as the CLI would)."""
+    gate = asyncio.Semaphore(24)
 
     async def one(sc: Scenario) -> Report:
         async with gate:
