@@ -31,6 +31,7 @@ from bot.checker.findings import consequence, finding
 from bot.checker.matching import first_match, near_miss
 from bot.checker.model import (
     AddressProbe,
+    CertInfo,
     DnsEvidence,
     Finding,
     Mode,
@@ -293,7 +294,8 @@ def _fetch_findings(domain: str, result: FetchResult, settings: Settings) -> lis
             finding(
                 "policy_tls_invalid",
                 host,
-                f"The HTTPS certificate of {host} fails validation: {result.error}. Senders "
+                f"The HTTPS certificate of {host} fails validation: {result.error}"
+                f"{_cert_facts(ev.cert)}. Senders "
                 "must not use a policy fetched over an invalid certificate, so MTA-STS is "
                 "not in effect.",
                 f"Install a certificate from a public CA whose SAN includes {host} (a "
@@ -659,13 +661,12 @@ def _tls_findings(hosts: list[MxHost], mode: Mode, settings: Settings) -> list[F
         bad_cert = [p for p in probes if p.cert_valid is False]
         if bad_cert:
             p = bad_cert[0]
-            expiry = f" (it expires {p.cert.not_after})" if p.cert and p.cert.not_after else ""
             out.append(
                 finding(
                     "mx_cert_invalid",
                     _where(mx, bad_cert, probes),
-                    f"The certificate of {mx.host} fails validation: {p.cert_error}{expiry}. "
-                    f"MTA-STS senders require a valid certificate: {effect}.",
+                    f"The certificate of {mx.host} fails validation: {p.cert_error}"
+                    f"{_cert_facts(p.cert)}; {effect}.",
                     f"Install a certificate from a public CA whose SAN includes {mx.host}, "
                     "with its full chain, and keep it renewed.",
                     mode=mode,
@@ -692,6 +693,24 @@ def _tls_findings(hosts: list[MxHost], mode: Mode, settings: Settings) -> list[F
                 )
             )
     return out
+
+
+def _cert_facts(cert: CertInfo | None) -> str:
+    """ " (it expired on …; it names …)": what the certificate says, for a failure message."""
+    if cert is None:
+        return ""
+    facts = []
+    if cert.not_after and cert.days_left is not None:
+        verb = "expired on" if cert.days_left < 0 else "is valid until"
+        facts.append(f"it {verb} {cert.not_after[:10]}")
+    if cert.san:
+        shown = ", ".join(cert.san[:4]) + (", …" if len(cert.san) > 4 else "")
+        facts.append(f"it names {shown}")
+    elif cert.subject:
+        facts.append(f"it has no DNS names in its SAN, only the subject {cert.subject}")
+    if cert.issuer:
+        facts.append(f"issued by {cert.issuer}")
+    return f" ({'; '.join(facts)})" if facts else ""
 
 
 def _timeout_finding(

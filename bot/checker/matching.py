@@ -85,7 +85,7 @@ def _explain(p: str, h: str) -> tuple[int, str] | None:
             )
         return None
     distance = edit_distance(p, h, 2)
-    if distance <= 2:
+    if distance <= 2 and not _numbered_sibling(p, h):
         return 1, f"'{p}' looks like a typo: it differs from {h} by {_edits(distance)}."
     if h.endswith("." + p):
         return 2, (
@@ -98,6 +98,13 @@ def _explain(p: str, h: str) -> tuple[int, str] | None:
             f" add 'mx: {h}'."
         )
     return None
+
+
+def _numbered_sibling(a: str, b: str) -> bool:
+    """mx1.example.com and mx2.example.com: different hosts, not a typo."""
+    return len(a) == len(b) and all(
+        x == y or (x.isdigit() and y.isdigit()) for x, y in zip(a, b, strict=True)
+    )
 
 
 def _edits(distance: int) -> str:
