@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shlex
@@ -108,15 +109,7 @@ class BenchTestbed(Testbed):
     async def start(self) -> None:
         dns_port, https_port, smtp_port = self._fixed
         await self.dns.start(dns_port)
-        udp = self.dns._udp
-        if udp is not None:
-            sock = udp.get_extra_info("socket")
-            if sock is not None:
-                force = getattr(socket, "SO_RCVBUFFORCE", None)
-                try:  # root may exceed net.core.rmem_max
-                    sock.setsockopt(socket.SOL_SOCKET, force or socket.SO_RCVBUF, DNS_RCVBUF)
-                except OSError:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, DNS_RCVBUF)
+        _enlarge_rcvbuf(self.dns)
         self.https_port = await self.https.listen([bed_module.SHARED_HTTPS_ADDRESS], https_port)
         shared = _BenchSmtpServer(
             Smtp(delay=self.delay),
@@ -128,6 +121,21 @@ class BenchTestbed(Testbed):
         self._started = True
         pending, self._pending = self._pending, []
         await self.add(*pending)
+
+
+def _enlarge_rcvbuf(dns: object) -> None:
+    """Give the DNS server's UDP socket a large receive buffer (whatever it is called)."""
+    sock = getattr(dns, "_udp_sock", None)
+    transport = getattr(dns, "_udp", None)
+    if sock is None and transport is not None:
+        sock = transport.get_extra_info("socket")
+    if not isinstance(sock, socket.socket):
+        return
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    try:  # root may exceed net.core.rmem_max
+        sock.setsockopt(socket.SOL_SOCKET, force or socket.SO_RCVBUF, DNS_RCVBUF)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, DNS_RCVBUF)
 
 
 def bench_domain(name: str, delay: float, mx_count: int = 2) -> Scenario:
@@ -253,7 +261,7 @@ def percentile(values: Sequence[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -268,21 +276,29 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def header(title: str, argv: Sequence[str] | None = None) -> str:
+def header(title: str, module: str, *args: object) -> str:
     """Title, machine, date and the command that reproduces the figures."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    module = sys.modules["__main__"].__spec__
-    name = module.name if module is not None else title
-    command = shlex.join([".venv/bin/python", "-m", name, *args])
+    command = shlex.join([".venv/bin/python", "-m", module, *(str(a) for a in args)])
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"## {title}\n\n"
         f"- date: {now}\n"
         f"- machine: {os.cpu_count()} cores (os.cpu_count()), {platform.machine()}, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}\n"
-        f"- load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
+        f"- load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        f"{_cpu_pressure()}\n"
         f"- reproduce: `{command}` (from the repository root)\n"
     )
+
+
+def _cpu_pressure() -> str:
+    """Linux PSI: the share of time some runnable task waited for a CPU (other load)."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return ""
+    fields = dict(part.split("=", 1) for part in first.split()[1:] if "=" in part)
+    return f"; CPU pressure (PSI some avg10/avg60): {fields.get('avg10')}% / {fields.get('avg60')}%"
 
 
 def rss_mb(kilobytes: int) -> float:
@@ -323,29 +339,32 @@ class ChildRun:
 def run_child(
     args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 300.0
 ) -> ChildRun:
-    """Run `args` to completion, measuring it with wait4 (rusage of that child alone)."""
+    """Run `args` to completion through bench/_launch.py: its own wall, CPU and peak RSS."""
     import tempfile
-    import threading
-    import time
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
-        killer = threading.Timer(timeout, proc.kill)  # bounded: a hung child is killed
-        killer.start()
-        try:
-            _pid, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            killer.cancel()
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    launcher = Path(__file__).with_name("_launch.py")
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile(suffix=".json") as report,
+    ):
+        subprocess.run(
+            [PYTHON, "-S", str(launcher), report.name, str(timeout), "--", *args],
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            check=True,
+            timeout=timeout + 30,
+        )
+        data = json.loads(Path(report.name).read_text())
         out.seek(0)
         err.seek(0)
         return ChildRun(
-            wall=wall,
-            cpu=usage.ru_utime + usage.ru_stime,
-            maxrss_mb=rss_mb(usage.ru_maxrss),
-            returncode=proc.returncode,
+            wall=data["wall"],
+            cpu=data["cpu"],
+            maxrss_mb=rss_mb(data["maxrss_kb"]),
+            returncode=data["returncode"],
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
         )

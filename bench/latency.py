@@ -173,7 +173,14 @@ async def _run(delay: float, runs: int, warmup: int) -> str:
                 ",".join(sorted(set(at_d.statuses + floor.statuses))),
             ]
         )
-    text = header("Bench 1: cold check latency vs critical path")
+    text = header(
+        "Bench 1: cold check latency vs critical path",
+        "bench.latency",
+        "--delay-ms",
+        f"{delay * 1000:g}",
+        "--runs",
+        runs,
+    )
     text += (
         f"\nD = {delay * 1000:.0f} ms on every DNS answer, HTTP response and SMTP reply; "
         f"{runs} checks per row (a fresh domain each), medians; engine.check() in this process, "

@@ -75,7 +75,16 @@ async def _one(count: int, delay: float, concurrency: int | None) -> list[object
 
 def run(count: int, delays: Sequence[float], concurrency: int | None = None) -> str:
     rows = [asyncio.run(_one(count, d, concurrency)) for d in delays]
-    text = header("Bench 3: many domains through the CLI")
+    extra = ["--concurrency", concurrency] if concurrency else []
+    text = header(
+        "Bench 3: many domains through the CLI",
+        "bench.many",
+        "--domains",
+        count,
+        "--delays-ms",
+        ",".join(f"{d * 1000:g}" for d in delays),
+        *extra,
+    )
     text += (
         "\n`mtasts check <N domains> --json` as a child process at its default concurrency, "
         "testbed in another; D on every DNS answer, HTTP response and SMTP reply. "

@@ -208,7 +208,16 @@ def run(requests: int, levels: Sequence[int], delay: float) -> str:
                 f"{r.app_cpu / max(r.wall, 1e-9):.0%}",
             ]
         )
-    text = header("Bench 4: Slack path (/mtasts ack and result)")
+    text = header(
+        "Bench 4: Slack path (/mtasts ack and result)",
+        "bench.slack_ack",
+        "--requests",
+        requests,
+        "--levels",
+        ",".join(str(x) for x in levels),
+        "--delay-ms",
+        f"{delay * 1000:g}",
+    )
     text += (
         f"\nThe real app (`python -m bot serve`) in a child process, Slack stand-in here, "
         f"testbed in a third process with D = {delay * 1000:.0f} ms; {requests} signed "

@@ -1,0 +1,51 @@
+"""Run all four benches with their defaults and write bench/results/latest.md.
+
+    .venv/bin/python -m bench.run_all [--quick] [--no-install]
+
+--quick runs each on a tiny input (a smoke run, figures not meaningful).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+
+from bench import latency, many, peers, slack_ack
+from bench.common import ROOT, header
+
+RESULTS = ROOT / "bench" / "results" / "latest.md"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run_all", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny inputs (smoke run)")
+    parser.add_argument("--no-install", action="store_true", help="skip peers if not installed")
+    args = parser.parse_args(argv)
+    if not args.no_install and not peers.peers_installed():
+        peers.install_peers()
+    q = args.quick
+    jobs = [
+        ("latency", lambda: latency.run(0.025, 3 if q else 15)),
+        ("peers", lambda: peers.run(0.025, 1 if q else 7)),
+        ("many", lambda: many.run(20 if q else 1000, [0.0, 0.025])),
+        ("slack", lambda: slack_ack.run(10 if q else 100, [1, 10, 50], 0.025)),
+    ]
+    parts = [header("mtasts-bot benchmarks", "bench.run_all", *(argv or sys.argv[1:]))]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    for name, job in jobs:
+        start = time.perf_counter()
+        text = job()
+        print(text, flush=True)
+        parts.append(text + f"\n({name}: {time.perf_counter() - start:.0f} s)\n")
+        RESULTS.write_text("\n".join(parts), encoding="utf-8")  # after each, in case of a stop
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    RESULTS.write_text("\n".join(parts) + f"\nfinished {stamp}\n", encoding="utf-8")
+    print(f"written: {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
