@@ -169,6 +169,7 @@ class Testbed:
             self._https_certs[sc.policy_host] = ph.cert
             if ph.listening and addr != SHARED_HTTPS_ADDRESS:
                 https_addrs.append(addr)
+                self.pki.context(sc.policy_host, ph.cert)  # made now, not mid-handshake
         for mx in sc.mx:
             if mx.published:
                 target = "." if mx.host == "." else mx.host

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import struct
 from collections import defaultdict
 from collections.abc import Coroutine, Iterable
-from typing import cast
 
 from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, TXT, A, DNSRecord
 
@@ -82,33 +82,53 @@ class DnsServer:
         self.port = 0
         self.delay = delay
         self.queries = 0  # answered or not, for tests
-        self._udp: asyncio.DatagramTransport | None = None
+        self._udp_sock: socket.socket | None = None
         self._tcp: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self, port: int = 0) -> None:
-        loop = asyncio.get_running_loop()
         for _ in range(20):
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Udp(self), local_addr=(self.host, port)
-            )
-            udp_port = int(transport.get_extra_info("sockname")[1])
+            sock = _udp_socket(self.host, port)
+            udp_port = int(sock.getsockname()[1])
             try:
                 self._tcp = await asyncio.start_server(self._serve_tcp, self.host, udp_port)
             except OSError:
-                transport.close()
+                sock.close()
                 if port:
                     raise
                 continue
-            self._udp = transport
+            self._udp_sock = sock
             self.port = udp_port
+            asyncio.get_running_loop().add_reader(sock.fileno(), self._read_udp)
             return
         raise OSError("no free port for the testbed DNS server")
 
+    def _read_udp(self) -> None:
+        """Drain every waiting datagram (asyncio reads one per wake-up, and bursts of
+        queries from many concurrent checks would overflow the socket buffer)."""
+        sock = self._udp_sock
+        assert sock is not None
+        while True:
+            try:
+                data, addr = sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            self._spawn(self._reply_udp(data, addr))
+
+    async def _reply_udp(self, data: bytes, addr: tuple[str, int]) -> None:
+        out = await self.answer(data, tcp=False)
+        if out is not None and self._udp_sock is not None:
+            with contextlib.suppress(OSError):
+                self._udp_sock.sendto(out, addr)
+
     async def stop(self) -> None:
-        if self._udp is not None:
-            self._udp.close()
+        if self._udp_sock is not None:
+            asyncio.get_running_loop().remove_reader(self._udp_sock.fileno())
+            self._udp_sock.close()
+            self._udp_sock = None
         if self._tcp is not None:
             self._tcp.close()
         for w in list(self._writers):
@@ -201,19 +221,14 @@ class DnsServer:
             writer.close()
 
 
-class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, server: DnsServer) -> None:
-        self.server = server
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
-        self.server._spawn(self._reply(data, addr))
-
-    async def _reply(self, data: bytes, addr: tuple[str | object, int]) -> None:
-        out = await self.server.answer(data, tcp=False)
-        if out is not None and self.transport is not None and not self.transport.is_closing():
-            with contextlib.suppress(OSError):
-                self.transport.sendto(out, addr)
+def _udp_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with contextlib.suppress(OSError):  # as large as the system allows
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+    sock.setblocking(False)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -2,7 +2,7 @@
 
 At least one scenario per finding code of the contract; `demo=True` marks the
 realistic samples `mtasts demo` shows. Every domain is under `.example`.
-Scenarios tagged "slow" wait on a shortened check budget (about a second).
+Scenarios tagged "slow" wait on a shortened check budget (2 s).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.testbed.behaviour import DnsFault, HttpBehaviour, Mx, PolicyHost, Rr, Smtp
 from bot.testbed.scenario import Scenario, make, policy_text
 
-SHORT = {"timeout": 1.0}  # budget for the scenarios that wait on a timeout
+SHORT = {"timeout": 2.0}  # budget for the scenarios that wait on a timeout
 KIB = 1024
 
 
@@ -548,9 +548,9 @@ def _mx() -> list[Scenario]:
         ),
         make(
             "mx-slow.example",
-            "the backup MX answers every command 3 s late",
+            "the backup MX answers every command 5 s late",
             ["mx_timeout"],
-            mx=(Mx("mx1.mx-slow.example", 10), Mx("mx2.mx-slow.example", 20, Smtp(delay=3.0))),
+            mx=(Mx("mx1.mx-slow.example", 10), Mx("mx2.mx-slow.example", 20, Smtp(delay=5.0))),
             settings=SHORT,
             tags=["slow"],
         ),

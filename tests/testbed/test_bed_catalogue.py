@@ -56,7 +56,7 @@ async def test_every_host_on_testbed_loopback(testbed: Testbed) -> None:
         assert ipaddress.ip_address(addr) in net, host
     assert len(set(testbed.addresses.values())) == len(testbed.addresses)  # one each
     settings = testbed.settings_for("record-timeout.example")
-    assert settings.timeout == 1.0
+    assert settings.timeout == 2.0
     assert settings.allow_private
     assert testbed.settings_for("private.example").allow_private is False
     assert settings.nameservers == (testbed.dns_address,)
