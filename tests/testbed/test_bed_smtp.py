@@ -10,7 +10,8 @@ import warnings
 import pytest
 
 from bot.testbed.bed import Testbed
-from bot.testbed.scenario import healthy_domain
+from bot.testbed.behaviour import Mx, Smtp
+from bot.testbed.scenario import healthy_domain, make
 
 
 class Client:
@@ -147,3 +148,25 @@ async def test_shared_smtp_server_picks_certificate_by_sni() -> None:
             await client.starttls(host, bed.pki.client_context())
             assert ("DNS", host) in client.writer.get_extra_info("peercert")["subjectAltName"]
             client.close()
+
+
+async def test_hostile_banners() -> None:
+    scenarios = [
+        make(
+            "b554.hostile.example",
+            "554",
+            mx=(Mx("mx.b554.hostile.example", 10, Smtp("banner_554")),),
+        ),
+        make(
+            "junk.hostile.example", "junk", mx=(Mx("mx.junk.hostile.example", 10, Smtp("garbage")),)
+        ),
+    ]
+    async with Testbed(scenarios) as bed:
+        client = await Client.connect(bed, "mx.b554.hostile.example")
+        assert (await client.reply())[0].startswith("554 ")
+        assert (await client.command("QUIT"))[0].startswith("221")
+        client.close()
+        client = await Client.connect(bed, "mx.junk.hostile.example")
+        data = await asyncio.wait_for(client.reader.read(), 5)
+        assert data.startswith(b"\x00\xff")
+        client.close()
