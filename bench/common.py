@@ -314,6 +314,21 @@ def emit(text: str, out: Path | None = None) -> None:
             f.write(text + "\n")
 
 
+def cpu_wait(pid: int | str = "self") -> float:
+    """Seconds a process's threads were runnable but waiting for a CPU (/proc schedstat).
+
+    On a shared machine this is the part of a measured time that other load took.
+    """
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                total += int((task / "schedstat").read_text().split()[1])
+    except OSError:
+        return float("nan")
+    return total / 1e9
+
+
 def process_cpu(pid: int) -> float:
     """CPU seconds (user + system) a process has used so far, from /proc (Linux)."""
     try:
@@ -330,6 +345,7 @@ class ChildRun:
 
     wall: float
     cpu: float
+    cpu_wait: float  # runnable but waiting for a CPU (other load on the machine)
     maxrss_mb: float
     returncode: int
     stdout: str
@@ -363,6 +379,7 @@ def run_child(
         return ChildRun(
             wall=data["wall"],
             cpu=data["cpu"],
+            cpu_wait=data["cpu_wait"],
             maxrss_mb=rss_mb(data["maxrss_kb"]),
             returncode=data["returncode"],
             stdout=out.read().decode("utf-8", "replace"),

@@ -29,6 +29,7 @@ import bot.checker.smtp as checker_smtp
 from bench.common import (
     BedInfo,
     TestbedProcess,
+    cpu_wait,
     header,
     median,
     process_cpu,
@@ -63,6 +64,8 @@ class Series:
     wall: list[float] = field(default_factory=list)
     checker_cpu: list[float] = field(default_factory=list)
     testbed_cpu: list[float] = field(default_factory=list)
+    waited: float = 0.0  # per check, this process runnable but waiting for a CPU
+    testbed_waited: float = 0.0  # per check, the same for the testbed process
     statuses: list[str] = field(default_factory=list)
 
 
@@ -70,6 +73,7 @@ async def _measure(info: BedInfo, domains: Sequence[str], *, smtp: bool) -> Seri
     out = Series()
     settings = info.settings(smtp=smtp)
     bed0 = process_cpu(info.pid)
+    wait0, bed_wait0 = cpu_wait(), cpu_wait(info.pid)
     for domain in domains:
         cpu0 = time.process_time()
         start = time.perf_counter()
@@ -79,6 +83,8 @@ async def _measure(info: BedInfo, domains: Sequence[str], *, smtp: bool) -> Seri
         out.statuses.append(report.status)
     # /proc counts in clock ticks (10 ms): the testbed's CPU is averaged over the series.
     out.testbed_cpu = [(process_cpu(info.pid) - bed0) / max(1, len(domains))]
+    out.waited = (cpu_wait() - wait0) / max(1, len(domains))
+    out.testbed_waited = (cpu_wait(info.pid) - bed_wait0) / max(1, len(domains))
     return out
 
 
@@ -170,6 +176,7 @@ async def _run(delay: float, runs: int, warmup: int) -> str:
                 f"{(med - med0) / delay:.2f}" if delay else "-",
                 f"{median(at_d.checker_cpu) * 1000:.1f} ms",
                 f"{median(at_d.testbed_cpu) * 1000:.1f} ms",
+                f"{at_d.waited * 1000:.1f} / {at_d.testbed_waited * 1000:.1f} ms",
                 ",".join(sorted(set(at_d.statuses + floor.statuses))),
             ]
         )
@@ -198,6 +205,7 @@ async def _run(delay: float, runs: int, warmup: int) -> str:
             "effective round trips",
             "checker CPU/check",
             "testbed CPU/check",
+            "waited for a CPU/check (checker / testbed)",
             "status",
         ],
         rows,

@@ -25,6 +25,7 @@ from bench.common import (
     PYTHON,
     ROOT,
     TestbedProcess,
+    cpu_wait,
     header,
     process_cpu,
     run_child,
@@ -43,9 +44,10 @@ async def _one(count: int, delay: float, concurrency: int | None) -> list[object
         args += ["--nameserver", info.nameserver, "--ca-file", info.ca_file]
         if concurrency is not None:
             args += ["--concurrency", str(concurrency)]
-        bed0 = process_cpu(info.pid)
+        bed0, bed_wait0 = process_cpu(info.pid), cpu_wait(info.pid)
         run = run_child(args, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=900)
         bed_cpu = process_cpu(info.pid) - bed0
+        bed_wait = cpu_wait(info.pid) - bed_wait0
     lines = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
     statuses: dict[str, int] = {}
     for report in lines:
@@ -66,6 +68,7 @@ async def _one(count: int, delay: float, concurrency: int | None) -> list[object
         f"{bound:.0f} /s ({throughput / bound:.0%})" if delay else "-",
         f"{run.cpu:.1f} s ({run.cpu / run.wall:.0%})",
         f"{bed_cpu:.1f} s ({bed_cpu / run.wall:.0%})",
+        f"{run.cpu_wait:.1f} s / {bed_wait:.1f} s",
         f"{run.maxrss_mb:.0f} MB",
         ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none",
         ", ".join(f"{k} {v}" for k, v in sorted(codes.items())) or "-",
@@ -103,6 +106,7 @@ def run(count: int, delays: Sequence[float], concurrency: int | None = None) -> 
             "bound (reached)",
             "CLI CPU",
             "testbed CPU",
+            "waited for a CPU (CLI / testbed)",
             "CLI peak RSS",
             "statuses",
             "finding codes",

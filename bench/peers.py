@@ -220,6 +220,7 @@ def run(delay: float, runs: int, quick: bool = False) -> str:
                 f"{(med - med0) / delay:.1f}" if delay else "-",
                 f"{_cell(floor.startup) * 1000:.0f} ms",
                 f"{median([r.cpu for r in tool.runs]) * 1000:.0f} ms",
+                f"{median([r.cpu_wait for r in tool.runs]) * 1000:.0f} ms",
                 f"{max(r.maxrss_mb for r in tool.runs):.0f} MB",
                 f"{good}/{len(both)}",
             ]
@@ -251,6 +252,7 @@ def run(delay: float, runs: int, quick: bool = False) -> str:
             "round trips waited",
             "start-up + imports",
             "CPU (child)",
+            "waited for a CPU",
             "peak RSS",
             "ok",
         ],

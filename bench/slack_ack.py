@@ -41,6 +41,7 @@ from bench.common import (
     PYTHON,
     ROOT,
     TestbedProcess,
+    cpu_wait,
     header,
     median,
     percentile,
@@ -63,6 +64,7 @@ class Level:
     statuses: dict[int, int] = field(default_factory=dict)
     missing: int = 0
     app_cpu: float = 0.0
+    app_waited: float = 0.0  # the app process runnable but waiting for a CPU
     wall: float = 0.0
 
 
@@ -96,7 +98,7 @@ class _Sender:
     ) -> Level:
         out = Level(kind, level)
         sent: dict[str, float] = {}
-        cpu0 = process_cpu(app_pid)
+        cpu0, wait0 = process_cpu(app_pid), cpu_wait(app_pid)
         start = time.monotonic()
         for i in range(0, len(domains), level):
             batch = domains[i : i + level]
@@ -111,6 +113,7 @@ class _Sender:
             )
         out.wall = time.monotonic() - start
         out.app_cpu = process_cpu(app_pid) - cpu0
+        out.app_waited = cpu_wait(app_pid) - wait0
         first: dict[str, float] = {}
         for call in self.standin.calls:
             rid = call.response_id
@@ -206,6 +209,7 @@ def run(requests: int, levels: Sequence[int], delay: float) -> str:
                 str(r.missing),
                 ", ".join(f"{k}: {v}" for k, v in sorted(r.statuses.items())),
                 f"{r.app_cpu / max(r.wall, 1e-9):.0%}",
+                f"{r.app_waited / max(r.wall, 1e-9):.0%}",
             ]
         )
     text = header(
@@ -239,6 +243,7 @@ def run(requests: int, levels: Sequence[int], delay: float) -> str:
             "missing results",
             "HTTP status",
             "app CPU",
+            "app waited for a CPU",
         ],
         rows,
     )

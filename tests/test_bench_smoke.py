@@ -43,15 +43,16 @@ def _check_header(text: str, module: str) -> None:
     assert f"- reproduce: `.venv/bin/python -m {module}" in text
 
 
-def _rows(text: str, first_column: str) -> list[list[str]]:
-    """The rows of the Markdown table whose first header cell is `first_column`."""
+def _rows(text: str, first_column: str) -> list[dict[str, str]]:
+    """The rows, by column name, of the Markdown table whose first header is `first_column`."""
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_column} |"))
+    names = [cell.strip() for cell in lines[start].strip("|").split("|")]
     rows = []
     for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
-        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+        rows.append(dict(zip(names, (c.strip() for c in line.strip("|").split("|")), strict=True)))
     return rows
 
 
@@ -67,8 +68,8 @@ def test_latency_bench(capsys: pytest.CaptureFixture[str]) -> None:
     print(text)
     _check_header(text, "bench.latency")
     rows = _rows(text, "check")
-    assert [r[0] for r in rows] == ["full (SMTP probes)", "smtp=False (--no-smtp)"]
-    assert all(r[-1] == "pass" for r in rows)
+    assert [r["check"] for r in rows] == ["full (SMTP probes)", "smtp=False (--no-smtp)"]
+    assert all(r["status"] == "pass" for r in rows)
     assert "Critical path, full check (5 D)" in text
     assert "Timeline of one traced full check" in text
     assert "SMTP reply" in text
@@ -81,10 +82,10 @@ def test_many_bench() -> None:
     print(text)
     _check_header(text, "bench.many")
     (row,) = _rows(text, "D")
-    assert row[1] == "2"  # domains
-    assert row[9] == "pass 2"  # statuses
-    assert row[11] == "0"  # exit status
-    assert row[8].endswith(" MB")  # peak RSS
+    assert row["domains"] == "2"
+    assert row["statuses"] == "pass 2"
+    assert row["exit"] == "0"
+    assert row["CLI peak RSS"].endswith(" MB")
 
 
 @needs_low_ports
@@ -93,19 +94,16 @@ def test_slack_bench() -> None:
     print(text)
     _check_header(text, "bench.slack_ack")
     rows = _rows(text, "results")
-    assert [(r[0], r[1]) for r in rows] == [
+    assert [(r["results"], r["concurrent"]) for r in rows] == [
         ("fresh", "1"),
         ("fresh", "2"),
         ("cached", "1"),
-        (
-            "cached",
-            "2",
-        ),
+        ("cached", "2"),
     ]
     for r in rows:
-        assert r[2] == "3"  # requests
-        assert r[8] == "0"  # missing results
-        assert r[9] == "200: 3"  # every ack was an HTTP 200
+        assert r["requests"] == "3"
+        assert r["missing results"] == "0"
+        assert r["HTTP status"] == "200: 3"  # every ack was an HTTP 200
 
 
 @needs_low_ports
@@ -117,5 +115,5 @@ def test_peers_bench() -> None:
     _check_header(text, "bench.peers")
     rows = _rows(text, "tool")
     assert len(rows) == len(peers.tools())
-    assert all(r[-1] == "1/1" for r in rows), rows  # every tool saw the domain pass
+    assert all(r["ok"] == "1/1" for r in rows), rows  # every tool saw the domain pass
     assert len(_rows(text, "peer")) == len(peers.PAIRS)
