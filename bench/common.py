@@ -278,7 +278,10 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 def header(title: str, module: str, *args: object) -> str:
     """Title, machine, date and the command that reproduces the figures."""
-    command = shlex.join([".venv/bin/python", "-m", module, *(str(a) for a in args)])
+    words = [".venv/bin/python", "-m", module, *(str(a) for a in args)]
+    if "SCHED_FIFO" in scheduling():
+        words.append("--realtime")
+    command = shlex.join(words)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"## {title}\n\n"
@@ -287,8 +290,40 @@ def header(title: str, module: str, *args: object) -> str:
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}\n"
         f"- load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
         f"{_cpu_pressure()}\n"
+        f"- scheduling: {scheduling()}\n"
         f"- reproduce: `{command}` (from the repository root)\n"
     )
+
+
+def set_realtime(on: bool) -> bool:
+    """SCHED_FIFO priority 1 for this process and the children it starts (or back to normal).
+
+    On a shared machine, other processes' CPU load otherwise delays every wake-up of the
+    bench, the testbed and the checker (see the 'waited for a CPU' columns). Only for
+    benches that mostly wait on the network: the kernel still keeps 5% of each CPU for
+    everyone else. Returns False when not permitted.
+    """
+    try:
+        if on:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        else:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def scheduling() -> str:
+    try:
+        policy = os.sched_getscheduler(0)
+    except (OSError, AttributeError):
+        return "unknown"
+    if policy == getattr(os, "SCHED_FIFO", -1):
+        return (
+            "SCHED_FIFO 1 (--realtime: bench, testbed and measured processes are not delayed "
+            "by other load)"
+        )
+    return "normal (SCHED_OTHER): other load on the machine can delay the measured processes"
 
 
 def _cpu_pressure() -> str:

@@ -48,6 +48,7 @@ from bench.common import (
     header,
     median,
     run_child,
+    set_realtime,
     table,
 )
 
@@ -272,7 +273,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-install", action="store_true", help="do not create bench/.venv-peers if missing"
     )
+    parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="run under SCHED_FIFO (root) so other load on the machine does not delay it",
+    )
     args = parser.parse_args(argv)
+    if args.realtime and not set_realtime(True):
+        print("--realtime: not permitted here (needs root or CAP_SYS_NICE)", file=sys.stderr)
     if not args.no_install and not peers_installed():
         install_peers()
     print(run(args.delay_ms / 1000, args.runs), flush=True)
