@@ -83,20 +83,39 @@ class Testbed:
         await self.stop()
 
     async def start(self) -> None:
+        """Start DNS, the shared servers, then every scenario's servers.
+
+        The HTTPS and SMTP ports are picked on the shared addresses and reused on
+        every host address; if one is taken there (another testbed on this machine),
+        everything is stopped and started again on new ports.
+        """
         await self.dns.start()
+        pending, self._pending = self._pending, []
         for attempt in range(_START_ATTEMPTS):
             try:
                 await self._start_shared()
-                break
+                self._started = True
+                await self.add(*pending)
+                return
             except OSError:
                 await self._stop_servers()
-                self.https = HttpsServer(self.https.ssl_context, self._http.get, self._host_at.get)
-                self.https_port = self.smtp_port = 0
+                self._reset()
                 if attempt == _START_ATTEMPTS - 1:
                     raise
-        self._started = True
-        pending, self._pending = self._pending, []
-        await self.add(*pending)
+
+    def _reset(self) -> None:
+        """Forget every scenario and server (in place: servers hold these maps)."""
+        self._started = False
+        self.https = HttpsServer(self.https.ssl_context, self._http.get, self._host_at.get)
+        self.https_port = self.smtp_port = 0
+        self.scenarios.clear()
+        self.addresses.clear()
+        for m in (self._http, self._https_certs, self._smtp_certs, self._host_at):
+            m.clear()
+        self._next = 0
+        self.zone.records.clear()
+        self.zone.existing.clear()
+        self.zone.faults.clear()
 
     async def _start_shared(self) -> None:
         self.https_port = await self.https.listen([SHARED_HTTPS_ADDRESS])

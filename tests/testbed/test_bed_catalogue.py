@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import socket
 
 from bot.checker.findings import CODES
 from bot.testbed.bed import Testbed
@@ -71,3 +73,40 @@ async def test_healthy_domains_share_servers() -> None:
         assert len(bed._smtp) == servers  # no new SMTP servers
         assert len(set(bed.addresses.values())) == 2  # shared HTTPS + shared SMTP address
         assert len(bed.zone.records) >= 200 * 5
+
+
+class _Collides(Testbed):
+    """A testbed whose first choice of ports is taken on its first host address."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.attempts = 0
+        self.blocker = socket.socket()
+
+    async def _start_shared(self) -> None:
+        await super()._start_shared()
+        self.attempts += 1
+        if self.attempts == 1:
+            self.blocker.bind(("127.77.1.1", self.https_port))
+            self.blocker.listen()
+
+
+async def test_start_retries_when_a_port_is_taken_on_a_host_address() -> None:
+    bed = _Collides([BY_DOMAIN["good.example"]])
+    try:
+        async with bed:
+            assert bed.attempts == 2
+            assert bed.addresses["mta-sts.good.example"] == "127.77.1.1"
+            reader, writer = await asyncio.open_connection(
+                "127.77.1.1",
+                bed.https_port,
+                ssl=bed.pki.client_context(),
+                server_hostname="mta-sts.good.example",
+            )
+            writer.write(
+                b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.good.example\r\n\r\n"
+            )
+            assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+            writer.close()
+    finally:
+        bed.blocker.close()
