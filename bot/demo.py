@@ -48,6 +48,7 @@ CHANNEL = "C0GENERAL"  # the stand-in's default channel, "#general"
 WAIT = 20.0  # seconds to wait for any one answer from the app (checks take well under 1 s)
 MAX_WIDTH = 100
 _EXTRA_MODULES = ("dnslib", "trustme", "aiosmtpd")
+INSTALL_HINT = "the demo's testbed needs the demo extra: install with pip install -e '.[demo]'"
 
 
 class DemoError(Exception):
@@ -72,11 +73,7 @@ def run(
     out = out or sys.stdout
     missing = _missing_extra()
     if missing:
-        print(
-            f"mtasts demo: the demo needs the testbed packages ({missing} is missing); "
-            "install with: pip install -e '.[demo]'",
-            file=sys.stderr,
-        )
+        print(f"mtasts demo: {missing} is missing; {INSTALL_HINT}", file=sys.stderr)
         return EXIT_MISSING_EXTRA
     if colour is None:
         colour = want_colour(out)
@@ -91,6 +88,11 @@ def run(
         return 130
     except DemoError as exc:
         print(f"mtasts demo: {exc}", file=sys.stderr)
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] in _EXTRA_MODULES:
+            print(f"mtasts demo: {exc.name} is missing; {INSTALL_HINT}", file=sys.stderr)
+            return EXIT_MISSING_EXTRA
+        print(f"mtasts demo: failed: {_one_line(exc)}", file=sys.stderr)
     except Exception as exc:  # never a traceback: one line saying what broke
         print(f"mtasts demo: failed: {_one_line(exc)}", file=sys.stderr)
     return EXIT_FAILED
@@ -295,6 +297,8 @@ class _Demo:
     url: str
     output_dir: Path
     session: aiohttp.ClientSession | None = None
+    missing: list[str] = field(default_factory=list)  # domains whose result never came
+    _shown: set[int] = field(default_factory=set)
 
     async def play(self, domains: list[str], explain: str | None) -> None:
         show = self.show
@@ -316,6 +320,8 @@ class _Demo:
         )
         show.line("  3. Run `mtasts serve`, and type `/mtasts example.com` in Slack.")
         show.line("Check real domains from the terminal: `mtasts check example.com`.")
+        if self.missing:
+            raise DemoError(f"no result was posted for {', '.join(self.missing)}")
 
     async def _post(self, body: str, headers: dict[str, str]) -> tuple[int, str, float]:
         assert self.session is not None
@@ -352,7 +358,12 @@ class _Demo:
                 _post_for(rid, domain, len(domains)), f"the result for {domain}"
             )
             if call is _MISSING:
+                self.missing.append(domain)
                 show.rule(f"{n}/{len(domains)} · {domain} · no result posted")
+                for other in self._unmatched(rid, domains):
+                    show.line("  The app posted this instead:")
+                    show.payload(dict(other.args))
+                show.line()
                 continue
             assert not isinstance(call, _Missing)
             args = dict(call.args)
@@ -366,6 +377,17 @@ class _Demo:
         if not posts:
             raise DemoError("the app posted no results")
         return posts
+
+    def _unmatched(self, rid: str, domains: list[str]) -> list[Call]:
+        """Posts to the command's response_url that are no domain's result, not yet shown."""
+        out: list[Call] = []
+        for call in self.standin.response_posts():
+            if call.response_id != rid or id(call) in self._shown:
+                continue
+            if _domain_of(call.args) not in domains:
+                self._shown.add(id(call))
+                out.append(call)
+        return out
 
     async def _explain(self, domain: str, posts: dict[str, dict[str, Any]]) -> list[Path]:
         from bot.slack.blocks.ids import ACTION_EXPLAIN

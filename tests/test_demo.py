@@ -84,6 +84,31 @@ async def test_unknown_domain_is_one_clear_error(tmp_path: Path) -> None:
     assert not folder.exists()
 
 
+async def test_a_broken_check_is_shown_and_fails_the_demo(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import bot.checker.engine as engine
+
+    real_check = engine.check
+
+    async def check(domain: str, settings: Any) -> Any:
+        if domain == "dash-id.example":
+            raise RuntimeError("checker bug")
+        return await real_check(domain, settings)
+
+    monkeypatch.setattr(engine, "check", check)
+    out = io.StringIO()
+    with pytest.raises(demo.DemoError, match=r"no result was posted for dash-id\.example"):
+        await demo.main(
+            out, output_dir=tmp_path, domains=["good.example", "dash-id.example"], explain=None
+        )
+    text = out.getvalue()
+    assert "good.example: MTA-STS checks out" in text
+    assert "2/2 · dash-id.example · no result posted" in text
+    assert "The app posted this instead:" in text
+    assert "Traceback" not in text
+
+
 def test_failure_is_one_line_and_exit_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
