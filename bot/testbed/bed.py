@@ -20,7 +20,7 @@ from typing import Any
 from bot.checker.settings import Nameserver, Settings
 from bot.testbed.behaviour import CertKind, HttpBehaviour, Rr, Smtp
 from bot.testbed.dns import DnsServer, Zone
-from bot.testbed.https import HttpsServer
+from bot.testbed.https import AbortServer, HttpsServer
 from bot.testbed.pki import Pki, sni_context
 from bot.testbed.rawsmtp import old_tls_context
 from bot.testbed.scenario import Scenario
@@ -63,6 +63,7 @@ class Testbed:
             self._host_at.get,
         )
         self._smtp: list[SmtpServer] = []
+        self._abort = AbortServer()
         self.https_port = 0
         self.smtp_port = 0
         self._pending = list(scenarios)
@@ -107,6 +108,7 @@ class Testbed:
         """Forget every scenario and server (in place: servers hold these maps)."""
         self._started = False
         self.https = HttpsServer(self.https.ssl_context, self._http.get, self._host_at.get)
+        self._abort = AbortServer()
         self.https_port = self.smtp_port = 0
         self.scenarios.clear()
         self.addresses.clear()
@@ -129,6 +131,7 @@ class Testbed:
 
     async def _stop_servers(self) -> None:
         await self.https.stop()
+        await self._abort.stop()
         for s in self._smtp:
             await s.stop()
         self._smtp.clear()
@@ -179,14 +182,16 @@ class Testbed:
         https_addrs: list[str] = []
         ph = sc.policy
         if ph.resolvable:
-            default = ph.cert == "valid" and ph.listening
+            default = ph.cert == "valid" and ph.listening and not ph.tls_abort
             addr = self._address(
                 sc.policy_host, SHARED_HTTPS_ADDRESS if sc.shared and default else None
             )
             rrs.append(Rr(sc.policy_host, "A", addr))
             self._http[sc.policy_host] = ph.http
             self._https_certs[sc.policy_host] = ph.cert
-            if ph.listening and addr != SHARED_HTTPS_ADDRESS:
+            if ph.tls_abort and addr != SHARED_HTTPS_ADDRESS:
+                await self._abort.listen([addr], self.https_port)
+            elif ph.listening and addr != SHARED_HTTPS_ADDRESS:
                 https_addrs.append(addr)
                 self.pki.context(sc.policy_host, ph.cert)  # made now, not mid-handshake
         for mx in sc.mx:

@@ -63,6 +63,7 @@ class HttpBehaviour:
     delay: float = 0.0  # seconds before the status line
     stall_after_headers: bool = False  # send the headers, then nothing, never close
     headers: tuple[tuple[str, str], ...] = ()  # extra headers
+    version: str = "HTTP/1.1"  # the status line's protocol, e.g. "HTTP/1.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class PolicyHost:
     cert: CertKind = "valid"
     resolvable: bool = True  # False: no A/AAAA record (NXDOMAIN)
     listening: bool = True  # False: the address refuses connections
+    tls_abort: bool = False  # accept TCP, read the ClientHello, close (no TLS at all)
 
 
 SmtpKind = Literal[

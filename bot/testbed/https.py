@@ -126,7 +126,7 @@ async def _respond(writer: asyncio.StreamWriter, b: HttpBehaviour) -> None:
     if b.delay:
         await asyncio.sleep(b.delay)
     reason = REASONS.get(b.status, "Status")
-    head = [f"HTTP/1.1 {b.status} {reason}", "Server: mtasts-testbed"]
+    head = [f"{b.version} {b.status} {reason}", "Server: mtasts-testbed"]
     if b.content_type is not None:
         head.append(f"Content-Type: {b.content_type}")
     if b.location is not None:
@@ -164,3 +164,27 @@ async def _send(writer: asyncio.StreamWriter, data: bytes, b: HttpBehaviour) -> 
         await writer.drain()
         if b.drip:
             await asyncio.sleep(b.drip)
+
+
+class AbortServer:
+    """Accepts TCP on policy-host addresses, reads the TLS ClientHello, and closes."""
+
+    def __init__(self) -> None:
+        self._servers: list[asyncio.Server] = []
+
+    async def listen(self, addresses: Iterable[str], port: int) -> None:
+        addrs = list(addresses)
+        if addrs:
+            self._servers.append(await asyncio.start_server(self._serve, addrs, port))
+
+    async def stop(self) -> None:
+        for s in self._servers:
+            s.close()
+        for s in self._servers:
+            await s.wait_closed()
+
+    @staticmethod
+    async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(reader.read(4096), 5.0)
+        writer.transport.abort()

@@ -75,6 +75,11 @@ def _healthy() -> list[Scenario]:
             ),
         ),
         make(
+            "http10.example",
+            "policy served as HTTP/1.0 without Content-Length (ends at close)",
+            http=HttpBehaviour(body=_body("http10.example"), version="HTTP/1.0", framing="close"),
+        ),
+        make(
             "wildcard.example",
             "a '*.' pattern covering both MX hosts",
             body=policy_text(mx=["*.wildcard.example"]),
@@ -223,6 +228,14 @@ def _policy_host() -> list[Scenario]:
             ["policy_connect_failed"],
             policy=PolicyHost(listening=False),
             expect_mode=None,
+        ),
+        make(
+            "policy-tls-abort.example",
+            "the policy host accepts TCP, reads the TLS ClientHello, and hangs up",
+            ["policy_connect_failed"],
+            policy=PolicyHost(tls_abort=True),
+            expect_mode=None,
+            note="a handshake cut short reads as no HTTPS connection (not a certificate problem)",
         ),
         make(
             "expiring-policy-cert.example",

@@ -172,3 +172,12 @@ async def test_shared_server_picks_certificate_by_sni() -> None:
             writer.close()
             _head, body = await _get(bed, host)
             assert f"mx: mx1.{name}.bench.example\n".encode() in body
+
+
+async def test_http10_without_length_and_tls_abort(testbed: Testbed) -> None:
+    head, body = await _get(testbed, "mta-sts.http10.example")
+    assert head.startswith(b"HTTP/1.0 200 ")
+    assert b"Content-Length" not in head
+    assert body.startswith(b"version: STSv1\n")
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        await _open(testbed, "mta-sts.policy-tls-abort.example")
