@@ -40,6 +40,7 @@ DEMO_DOMAINS: tuple[str, ...] = (
     "dash-id.example",
 )
 EXPLAIN_DOMAIN = "testing-backup.example"  # whose "Explain in thread" button is clicked
+DETAILS_DOMAIN = "mx-expired.example"  # whose "MX & TLS" button is clicked
 OUTPUT_DIR = Path("demo-output")
 # Made up: only the stand-in and the demo's own requests ever see them.
 BOT_TOKEN = "xoxb-demo-0000-not-a-real-token"  # noqa: S105
@@ -135,6 +136,7 @@ async def main(
     width: int = MAX_WIDTH,
     domains: Sequence[str] = DEMO_DOMAINS,
     explain: str | None = EXPLAIN_DOMAIN,
+    details: str | None = DETAILS_DOMAIN,
     started: Started | None = None,
 ) -> int:
     """Run the demo, writing to `out`; raises DemoError when an answer does not come."""
@@ -200,7 +202,11 @@ async def main(
             show.line()
             async with aiohttp.ClientSession() as session:
                 demo.session = session
-                await demo.play(list(domains), explain if explain in domains else None)
+                await demo.play(
+                    list(domains),
+                    explain if explain in domains else None,
+                    details if details in domains else None,
+                )
         finally:
             if runner is not None:
                 await runner.cleanup()
@@ -300,15 +306,19 @@ class _Demo:
     missing: list[str] = field(default_factory=list)  # domains whose result never came
     _shown: set[int] = field(default_factory=set)
 
-    async def play(self, domains: list[str], explain: str | None) -> None:
+    async def play(self, domains: list[str], explain: str | None, details: str | None) -> None:
         show = self.show
         posts = await self._command(domains)
         saved = [await asyncio.to_thread(self._write, d, args) for d, args in posts.items()]
         if explain is not None:
             saved += await self._explain(explain, posts)
+        if details is not None and details in posts:
+            saved += await self._details(details)
         show.line()
         where = self.output_dir if self.output_dir.is_absolute() else Path(".") / self.output_dir
-        show.line(f"Saved the Block Kit JSON of each message in {where}/ ({len(saved)} files).")
+        show.line(
+            f"Saved the Block Kit JSON of each message and window in {where}/ ({len(saved)} files)."
+        )
         show.line()
         show.line(show.style("Run it for real:", "1"))
         show.line(
@@ -378,6 +388,44 @@ class _Demo:
             raise DemoError("the app posted no results")
         return posts
 
+    async def _details(self, domain: str) -> list[Path]:
+        from bot.slack.blocks.ids import ACTION_MX
+        from bot.slack.render_terminal import render_view
+
+        show = self.show
+        trigger_id = self.standin.new_trigger_id()
+        request = self.slack.block_action(
+            ACTION_MX,
+            domain,
+            response_url=self.standin.new_response_url(),
+            trigger_id=trigger_id,
+            channel=CHANNEL,
+        )
+        show.line()
+        show.rule(f"You click [ MX & TLS ] under {domain}")
+        status, _, took = await self._post(request.body, request.headers)
+        if status != 200:
+            raise DemoError(f"the app answered the button click with HTTP {status}")
+
+        def opened(calls: list[Call]) -> Call | None:
+            for c in calls:
+                if c.method == "views.open" and c.args.get("trigger_id") == trigger_id:
+                    return c
+            return None
+
+        call = await self._wait(opened, f"the MX & TLS window for {domain}")
+        view = call.args.get("view")
+        if isinstance(view, str):
+            view = _json_object(view)
+        if not isinstance(view, dict):
+            raise DemoError("the app opened a window without a view")
+        show.line(f"Acknowledged in {took * 1000:.0f} ms; the app opens a window for you:")
+        show.line()
+        text = render_view(view, colour=show.colour, width=show.width - 2)
+        for row in text.splitlines():
+            show.line(("  " + row).rstrip())
+        return [await asyncio.to_thread(self._write_json, f"{domain}.mx-view", view)]
+
     def _unmatched(self, rid: str, domains: list[str]) -> list[Call]:
         """Posts to the command's response_url that are no domain's result, not yet shown."""
         out: list[Call] = []
@@ -434,6 +482,9 @@ class _Demo:
         if isinstance(payload.get("blocks"), str):  # form-encoded posts carry JSON text
             with contextlib.suppress(ValueError):
                 payload["blocks"] = json.loads(payload["blocks"])
+        return self._write_json(name, payload)
+
+    def _write_json(self, name: str, payload: dict[str, Any]) -> Path:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         path = self.output_dir / f"{name}.json"
         path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -66,6 +66,12 @@ async def test_demo_shows_every_domain_saves_json_and_stops_everything(tmp_path:
         assert saved["blocks"][0]["type"] == "header"
     explained = json.loads((folder / "testing-backup.example.explain.json").read_text())
     assert explained["blocks"]
+    # the MX & TLS button opened a modal, shown framed
+    assert "You click [ MX & TLS ] under mx-expired.example" in text
+    assert "┏━ MX & TLS ━" in text
+    assert "┃ Certificate: invalid — the certificate has expired" in text
+    view = json.loads((folder / "mx-expired.example.mx-view.json").read_text())
+    assert view["type"] == "modal"
 
     # nothing left listening, no task left running
     assert len(started.listening) >= 3 + len(demo.DEMO_DOMAINS)
@@ -170,5 +176,6 @@ def test_python_m_bot_demo(tmp_path: Path) -> None:
     assert "good.example: MTA-STS checks out" in SGR.sub("", result.stdout)
     saved = sorted(p.name for p in (tmp_path / "demo-output").iterdir())
     assert saved == sorted(
-        [f"{d}.json" for d in demo.DEMO_DOMAINS] + ["testing-backup.example.explain.json"]
+        [f"{d}.json" for d in demo.DEMO_DOMAINS]
+        + ["testing-backup.example.explain.json", "mx-expired.example.mx-view.json"]
     )
