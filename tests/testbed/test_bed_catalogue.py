@@ -110,3 +110,25 @@ async def test_start_retries_when_a_port_is_taken_on_a_host_address() -> None:
             writer.close()
     finally:
         bed.blocker.close()
+
+
+async def test_add_after_start_serves_new_hosts() -> None:
+    from bot.testbed.scenario import make
+
+    async with Testbed() as bed:
+        await bed.add(make("late.example", "added after start"))
+        addr = bed.addresses["mx1.late.example"]
+        assert addr.startswith("127.77.1.")
+        reader, writer = await asyncio.open_connection(addr, bed.smtp_port)
+        assert (await reader.readline()).startswith(b"220 mx1.late.example ")
+        writer.close()
+        reader, writer = await asyncio.open_connection(
+            bed.addresses["mta-sts.late.example"],
+            bed.https_port,
+            ssl=bed.pki.client_context(),
+            server_hostname="mta-sts.late.example",
+        )
+        writer.write(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.late.example\r\n\r\n")
+        assert (await reader.readline()).startswith(b"HTTP/1.1 200 ")
+        writer.close()
+        assert "late.example" in bed.zone.records
