@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -194,11 +195,7 @@ async def main(
                 output_dir=output_dir,
             )
             took = time.perf_counter() - begin
-            show.line(
-                show.style(
-                    f"Started the testbed, the Slack stand-in and the app in {took:.1f} s.", "2"
-                )
-            )
+            show.say(f"Started the testbed, the Slack stand-in and the app in {took:.1f} s.", "2")
             show.line()
             async with aiohttp.ClientSession() as session:
                 demo.session = session
@@ -236,17 +233,15 @@ def _testbed_endpoints(bed: Testbed) -> list[tuple[str, int]]:
 
 
 def _intro(show: _Printer, descriptions: dict[str, str]) -> None:
-    title = show.style("mtasts demo", "1")
-    show.line(f"{title} — the real Slack app and checker, on this machine")
-    show.line(
+    show.say("mtasts demo — the real Slack app and checker, on this machine", "1")
+    show.say(
         "No Slack workspace or internet needed: DNS, HTTPS and SMTP servers on 127.77.x.x "
-        "play these domains,"
+        "play these domains, and a local stand-in plays Slack's Web API."
     )
-    show.line("and a local stand-in plays Slack's Web API.")
     show.line()
     pad = max(len(d) for d in descriptions) + 2
     for domain, description in descriptions.items():
-        show.line(f"  {domain.ljust(pad)}{show.style(description, '2')}")
+        show.say(f"  {domain.ljust(pad)}{description}", hang=pad)
     show.line()
 
 
@@ -280,6 +275,19 @@ class _Printer:
     def line(self, text: str = "") -> None:
         self.out.write(text + "\n")
         self.out.flush()
+
+    def say(self, text: str, style: str | None = None, *, hang: int = 0) -> None:
+        """Narration: wrapped to the width, continuation lines indented by `hang` more."""
+        indent = text[: len(text) - len(text.lstrip(" "))]
+        rows = textwrap.wrap(
+            text,
+            self.width,
+            subsequent_indent=indent + " " * hang,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+        for row in rows or [""]:
+            self.line(self.style(row, style) if style else row)
 
     def rule(self, title: str) -> None:
         from bot.slack.render_terminal import visible
@@ -316,20 +324,23 @@ class _Demo:
             saved += await self._details(details)
         show.line()
         where = self.output_dir if self.output_dir.is_absolute() else Path(".") / self.output_dir
-        show.line(
-            f"Saved the Block Kit JSON of each message and window in {where}/ ({len(saved)} files)."
+        show.say(
+            f"Saved the Block Kit JSON of every message and window in {where}/ "
+            f"({len(saved)} files)."
         )
         show.line()
-        show.line(show.style("Run it for real:", "1"))
-        show.line(
+        show.say("Run it for real:", "1")
+        show.say(
             "  1. Create a Slack app from manifest.yml "
-            "(api.slack.com/apps → Create New App → From a manifest)."
+            "(api.slack.com/apps → Create New App → From a manifest).",
+            hang=3,
         )
-        show.line(
-            "  2. Install it, then set SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…)."
+        show.say(
+            "  2. Install it, then set SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…).",
+            hang=3,
         )
-        show.line("  3. Run `mtasts serve`, and type `/mtasts example.com` in Slack.")
-        show.line("Check real domains from the terminal: `mtasts check example.com`.")
+        show.say("  3. Run `mtasts serve`, and type `/mtasts example.com` in Slack.", hang=3)
+        show.say("Check real domains from the terminal: `mtasts check example.com`.")
         if self.missing:
             raise DemoError(f"no result was posted for {', '.join(self.missing)}")
 
@@ -343,14 +354,14 @@ class _Demo:
     async def _command(self, domains: list[str]) -> dict[str, dict[str, Any]]:
         show = self.show
         command = "/mtasts " + " ".join(domains)
-        show.line(f"You type in #general:  {show.style(command, '1')}")
+        show.say(f"You type in #general:  {command}", "1", hang=4)
         response_url = self.standin.new_response_url()
         request = self.slack.slash_command(" ".join(domains), response_url=response_url)
         begin = time.perf_counter()
         status, text, took = await self._post(request.body, request.headers)
         if status != 200:
             raise DemoError(f"the app answered the slash command with HTTP {status}")
-        show.line(
+        show.say(
             f"Slack sends the app a signed request; it acknowledges in {took * 1000:.0f} ms "
             "(Slack allows 3 s). Only you see:"
         )
@@ -359,7 +370,7 @@ class _Demo:
         if ack:
             show.payload(ack)
         show.line()
-        show.line("Then the app posts one message per domain in #general, as each check finishes:")
+        show.say("Then the app posts one message per domain in #general, as each check finishes:")
         show.line()
         rid = response_url.rsplit("/", 1)[-1]
         posts: dict[str, dict[str, Any]] = {}
@@ -382,7 +393,7 @@ class _Demo:
             after = call.at - begin if call.at > begin else 0.0
             show.rule(f"{n}/{len(domains)} · {domain} · posted to {where}")
             show.payload(args)
-            show.line(show.style(f"  (arrived {after:.1f} s after the command)", "2"))
+            show.say(f"  (arrived {after:.1f} s after the command)", "2")
             show.line()
         if not posts:
             raise DemoError("the app posted no results")
@@ -419,7 +430,7 @@ class _Demo:
             view = _json_object(view)
         if not isinstance(view, dict):
             raise DemoError("the app opened a window without a view")
-        show.line(f"Acknowledged in {took * 1000:.0f} ms; the app opens a window for you:")
+        show.say(f"Acknowledged in {took * 1000:.0f} ms; the app opens a window for you:")
         show.line()
         text = render_view(view, colour=show.colour, width=show.width - 2)
         for row in text.splitlines():
@@ -465,7 +476,7 @@ class _Demo:
 
         call = await self._wait(threaded, f"the explanation of {domain}")
         assert not isinstance(call, _Missing)
-        show.line(f"Acknowledged in {took * 1000:.0f} ms; the app replies in the message's thread:")
+        show.say(f"Acknowledged in {took * 1000:.0f} ms; the app replies in the message's thread:")
         show.line()
         args = dict(call.args)
         show.payload(args)

@@ -145,37 +145,56 @@ def _prefix(lines: list[Line], prefix: Span) -> list[Line]:
 
 
 def _wrap(line: Line, width: int) -> list[Line]:
-    """Greedy word wrap by display width; bullets get a hanging indent."""
+    """Greedy word wrap by display width; bullets get a hanging indent.
+
+    A word is everything between whitespace, across style changes: `(`, a code
+    span and `)` stay together.
+    """
     if _line_width(line) <= width:
         return [line]
     match = _BULLET.match(_plain_text_of(line))
     hang = " " * min(_text_width(match.group(1)), width // 2) if match else ""
-    tokens: list[Span] = []
+    tokens: list[tuple[bool, Line]] = []  # (is whitespace, spans)
     for text, style in line:
-        tokens.extend((piece, style) for piece in re.split(r"(\s+)", text) if piece)
+        for piece in re.split(r"(\s+)", text):
+            if not piece:
+                continue
+            space = piece.isspace()
+            if not space and tokens and not tokens[-1][0]:
+                tokens[-1][1].append((piece, style))
+            else:
+                tokens.append((space, [(piece, style)]))
     out: list[Line] = []
     current: Line = []
     used = 0
-    for text, style in tokens:
-        size = _text_width(text)
-        if text.isspace():
+
+    def next_line() -> None:
+        nonlocal current, used
+        out.append(_rstrip(current))
+        current, used = ([(hang, PLAIN)] if hang else []), _text_width(hang)
+
+    for space, word in tokens:
+        size = _line_width(word)
+        if space:
             if current:
-                current.append((text, style))
+                current += word
                 used += size
             continue
         if used + size > width and _line_width(_rstrip(current)) > _text_width(hang):
-            out.append(_rstrip(current))
-            current, used = ([(hang, PLAIN)] if hang else []), _text_width(hang)
-        while used + size > width:  # a word longer than the line: hard-split it
-            room = max(width - used, 1)
-            head, text = _split_at_width(text, room)
-            current.append((head, style))
-            out.append(current)
-            current, used = ([(hang, PLAIN)] if hang else []), _text_width(hang)
-            size = _text_width(text)
-        if text:
-            current.append((text, style))
+            next_line()
+        if used + size <= width:
+            current += word
             used += size
+            continue
+        for text, style in word:  # a word longer than the line: hard-split it
+            while text:
+                if used >= width or (
+                    _char_width(text[0]) > width - used and used > _text_width(hang)
+                ):
+                    next_line()
+                head, text = _split_at_width(text, width - used)
+                current.append((head, style))
+                used += _text_width(head)
     if current:
         out.append(_rstrip(current))
     return out

@@ -232,6 +232,17 @@ def test_bullets_wrap_with_a_hanging_indent() -> None:
     assert all(line.startswith("  word") for line in lines[1:])
 
 
+def test_punctuation_stays_with_a_code_span() -> None:
+    out = one("Worth knowing: Mode is testing (`testing-backup.example`).", width=40)
+    assert out.splitlines() == ["Worth knowing: Mode is testing", "(testing-backup.example)."]
+
+
+def test_wide_characters_count_double() -> None:
+    out = one("メール" * 20, width=25)
+    assert all(width_of(line) <= 25 for line in out.splitlines())
+    assert out.replace("\n", "") == "メール" * 20
+
+
 def test_long_words_are_split() -> None:
     out = one("x" * 90, width=40)
     assert [len(line) for line in out.splitlines()] == [40, 40, 10]
