@@ -541,10 +541,15 @@ async def _probe_all(hosts: list[MxHost], settings: Settings, deadline: float) -
             mx.tls = _summarise(probes)
 
 
+def _refused_smtp(p: AddressProbe) -> bool:
+    """Connected, but the SMTP dialogue failed before STARTTLS could be asked for."""
+    return p.reachable and not p.timed_out and p.starttls is None and p.error is not None
+
+
 def _badness(p: AddressProbe) -> int:
     if not p.reachable:
         return -1
-    if p.timed_out:
+    if p.timed_out or _refused_smtp(p):
         return 1
     if p.starttls is False:
         return 6
@@ -612,6 +617,20 @@ def _tls_findings(hosts: list[MxHost], mode: Mode, settings: Settings) -> list[F
         timed = [p for p in probes if p.reachable and p.timed_out]
         if timed:
             out.append(_timeout_finding(mx, timed, probes, settings))
+        refused = [p for p in probes if _refused_smtp(p)]
+        if refused:
+            out.append(
+                finding(
+                    "mx_unreachable",
+                    _where(mx, refused, probes),
+                    f"{mx.host} accepted the connection on port 25 but did not offer an SMTP "
+                    f"session: {refused[0].error}. Servers often refuse checkers' addresses "
+                    "(blocklists), so this may say more about this network than about the MX; "
+                    "its TLS could not be checked.",
+                    "Check from a host your MX accepts mail from, or look at the MX's logs for "
+                    "why it refused the session.",
+                )
+            )
         no_tls = [p for p in probes if p.reachable and p.starttls is False]
         if no_tls:
             out.append(

@@ -129,7 +129,8 @@ async def fetch_policy(
         evidence.error = error
         return FetchResult("connect_failed", evidence, error=error)
     except aiohttp.ClientConnectorError as exc:
-        error = f"could not connect to port {port} ({exc.os_error.strerror or exc.os_error})"
+        why = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
+        error = f"could not connect to port {port} ({why})"
         evidence.error = error
         return FetchResult("connect_failed", evidence, error=error)
     except (aiohttp.ClientError, OSError) as exc:

@@ -605,6 +605,20 @@ def _mx() -> list[Scenario]:
             note="assumes 454 to STARTTLS is mx_tls_failed (offered, but no TLS)",
         ),
         make(
+            "mx-554.example",
+            "the MX greets with 554 (as many do to a checker's blocklisted address)",
+            ["mx_unreachable"],
+            mx=(Mx("mx1.mx-554.example", 10, Smtp("banner_554")),),
+            note="a refused SMTP session is reported as mx_unreachable (a warning): it is "
+            "usually about the checker's address, and STARTTLS could not be asked for",
+        ),
+        make(
+            "mx-garbage.example",
+            "the MX answers port 25 with bytes that are not SMTP",
+            ["mx_unreachable"],
+            mx=(Mx("mx1.mx-garbage.example", 10, Smtp("garbage")),),
+        ),
+        make(
             "mx-old-tls.example",
             "the MX offers only TLS 1.0/1.1",
             ["mx_tls_version_old"],
