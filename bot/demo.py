@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     import aiohttp
 
+    from bot.slack.services import Services
     from bot.testbed.bed import Testbed
     from bot.testbed.slack_standin import Call, SlackRequests, SlackStandin
 
@@ -163,59 +164,58 @@ async def main(
     from bot.testbed.bed import Testbed
     from bot.testbed.slack_standin import SlackRequests, SlackStandin
 
-    with _quiet_logs():
+    async with contextlib.AsyncExitStack() as stack:  # every stop runs, even if one fails
+        stack.enter_context(_quiet_logs())
         bed = Testbed(scenarios)
+        stack.push_async_callback(bed.stop)
+        await bed.start()
+        started.listening += _testbed_endpoints(bed)
         standin = SlackStandin()
-        runner: web.AppRunner | None = None
-        services = None
-        try:
-            await bed.start()
-            started.listening += _testbed_endpoints(bed)
-            await standin.start()
-            started.listening.append(("127.0.0.1", int(standin.base_url.rsplit(":", 1)[1])))
-            config = SlackConfig(
-                bot_token=BOT_TOKEN,
-                signing_secret=SIGNING_SECRET,
-                api_url=standin.api_url,
-                settings=bed.settings(),
-            )
-            app = build_app(config)
-            services = services_of(app)
-            runner = web.AppRunner(make_web_app(app), access_log=None, handle_signals=False)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port = runner.addresses[0][1]
-            started.listening.append(("127.0.0.1", port))
-            demo = _Demo(
-                show=show,
-                standin=standin,
-                slack=SlackRequests(SIGNING_SECRET),
-                url=f"http://127.0.0.1:{port}{EVENTS_PATH}",
-                output_dir=output_dir,
-            )
-            took = time.perf_counter() - begin
-            show.say(f"Started the testbed, the Slack stand-in and the app in {took:.1f} s.", "2")
-            show.line()
-            async with aiohttp.ClientSession() as session:
-                demo.session = session
-                await demo.play(
-                    list(domains),
-                    explain if explain in domains else None,
-                    details if details in domains else None,
-                )
-        finally:
-            if runner is not None:
-                await runner.cleanup()
-            if services is not None:
-                if not await services.tracker.wait_idle(5):
-                    await services.tracker.cancel_all()
-                aclose = getattr(services.cache, "aclose", None)
-                if aclose is not None:
-                    await aclose()
-            await standin.stop()
-            await bed.stop()
+        stack.push_async_callback(standin.stop)
+        await standin.start()
+        started.listening.append(("127.0.0.1", int(standin.base_url.rsplit(":", 1)[1])))
+        config = SlackConfig(
+            bot_token=BOT_TOKEN,
+            signing_secret=SIGNING_SECRET,
+            api_url=standin.api_url,
+            settings=bed.settings(),
+        )
+        app = build_app(config)
+        stack.push_async_callback(_drain, services_of(app))
+        runner = web.AppRunner(make_web_app(app), access_log=None, handle_signals=False)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)  # first to run: stop taking requests
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        started.listening.append(("127.0.0.1", port))
+        took = time.perf_counter() - begin
+        show.say(f"Started the testbed, the Slack stand-in and the app in {took:.1f} s.", "2")
+        show.line()
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        demo = _Demo(
+            show=show,
+            standin=standin,
+            slack=SlackRequests(SIGNING_SECRET),
+            url=f"http://127.0.0.1:{port}{EVENTS_PATH}",
+            output_dir=output_dir,
+            session=session,
+        )
+        await demo.play(
+            list(domains),
+            explain if explain in domains else None,
+            details if details in domains else None,
+        )
     return EXIT_OK
+
+
+async def _drain(services: Services) -> None:
+    """Let the app's listeners finish (cancel them after a while), then close the cache."""
+    if not await services.tracker.wait_idle(5):
+        await services.tracker.cancel_all()
+    aclose = getattr(services.cache, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 def _testbed_endpoints(bed: Testbed) -> list[tuple[str, int]]:

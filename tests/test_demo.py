@@ -82,6 +82,25 @@ async def test_demo_shows_every_domain_saves_json_and_stops_everything(tmp_path:
     assert leftover == []
 
 
+async def test_a_failed_start_still_stops_the_testbed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.testbed.slack_standin import SlackStandin
+
+    async def no_port(self: SlackStandin) -> SlackStandin:
+        raise OSError("no free port")
+
+    monkeypatch.setattr(SlackStandin, "start", no_port)
+    started = demo.Started()
+    with pytest.raises(OSError, match="no free port"):
+        await demo.main(
+            io.StringIO(), output_dir=tmp_path, domains=["good.example"], started=started
+        )
+    assert started.listening  # the testbed was up before the stand-in failed
+    for host, port in started.listening:
+        assert await _refuses(host, port), f"{host}:{port} still accepts connections"
+
+
 async def test_unknown_domain_is_one_clear_error(tmp_path: Path) -> None:
     folder = tmp_path / "out"
     with pytest.raises(demo.DemoError, match=r"no testbed scenario for nope\.example"):
