@@ -269,7 +269,7 @@ def run(delay: float, runs: int, quick: bool = False) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__)
     parser.add_argument("--delay-ms", type=float, default=25.0, help="D, default 25")
-    parser.add_argument("--runs", type=int, default=7, help="invocations per tool, default 7")
+    parser.add_argument("--runs", type=int, default=11, help="invocations per tool, default 11")
     parser.add_argument(
         "--no-install", action="store_true", help="do not create bench/.venv-peers if missing"
     )

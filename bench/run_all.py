@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rt = not args.no_realtime
     jobs = [
         ("latency", rt, lambda: latency.run(0.025, 3 if q else 15)),
-        ("peers", rt, lambda: peers.run(0.025, 1 if q else 7, quick=q)),
+        ("peers", rt, lambda: peers.run(0.025, 1 if q else 11, quick=q)),
         ("many", False, lambda: many.run(20 if q else 1000, [0.0, 0.025])),
         ("slack", rt, lambda: slack_ack.run(10 if q else 100, [1, 10, 50], 0.025)),
     ]

@@ -210,6 +210,7 @@ def run(requests: int, levels: Sequence[int], delay: float) -> str:
                 str(r.missing),
                 ", ".join(f"{k}: {v}" for k, v in sorted(r.statuses.items())),
                 f"{r.app_cpu / max(r.wall, 1e-9):.0%}",
+                f"{r.app_cpu / max(len(r.acks), 1) * 1000:.1f} ms",
                 f"{r.app_waited / max(r.wall, 1e-9):.0%}",
             ]
         )
@@ -244,6 +245,7 @@ def run(requests: int, levels: Sequence[int], delay: float) -> str:
             "missing results",
             "HTTP status",
             "app CPU",
+            "app CPU/request",
             "app waited for a CPU",
         ],
         rows,
