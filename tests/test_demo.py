@@ -167,6 +167,27 @@ def test_missing_demo_extra_says_how_to_install(
     assert err.count("\n") == 1
 
 
+def test_missing_demo_extra_in_a_fresh_process(tmp_path: Path) -> None:
+    """As on a machine without the extra: dnslib cannot be imported."""
+    code = "import sys; sys.modules['dnslib'] = None; from bot.cli import main; sys.exit(main())"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "demo"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "mtasts demo: dnslib is missing; the demo's testbed needs the demo extra: "
+        "install with pip install -e '.[demo]'\n"
+    )
+    assert not (tmp_path / "demo-output").exists()
+
+
 class _Tty(io.StringIO):
     def isatty(self) -> bool:
         return True
