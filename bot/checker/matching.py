@@ -64,38 +64,38 @@ def _explain(p: str, h: str) -> tuple[int, str] | None:
         base = p[2:]
         if h == base:
             return 0, (
-                f"'{p}' covers hosts one label below {base}, not {base} itself; add 'mx: {h}'."
+                f"`{p}` covers hosts one label below {base}, not {base} itself; add `mx: {h}`."
             )
         if h.endswith("." + base):
             parent = h.split(".", 1)[1]
             return 0, (
-                f"'{p}' covers exactly one label in front of {base}, but {h} has more;"
-                f" use '*.{parent}' or 'mx: {h}'."
+                f"`{p}` covers exactly one label in front of {base}, but {h} has more;"
+                f" use `*.{parent}` or `mx: {h}`."
             )
         parent = h.split(".", 1)[1] if "." in h else ""
         if parent and edit_distance(base, parent, 2) <= 2:
             return 1, (
-                f"'{p}' looks like a typo: {base} differs from {parent} by"
+                f"`{p}` looks like a typo: {base} differs from {parent} by"
                 f" {_edits(edit_distance(base, parent, 2))}."
             )
         if parent and _registered(base) == _registered(h):
             return 3, (
-                f"'{p}' covers hosts under {base}, and {h} is elsewhere in"
-                f" {_registered(h)}; add 'mx: {h}'."
+                f"`{p}` covers hosts under {base}, and {h} is elsewhere in"
+                f" {_registered(h)}; add `mx: {h}`."
             )
         return None
     distance = edit_distance(p, h, 2)
     if distance <= 2 and not _numbered_sibling(p, h):
-        return 1, f"'{p}' looks like a typo: it differs from {h} by {_edits(distance)}."
+        return 1, f"`{p}` looks like a typo: it differs from {h} by {_edits(distance)}."
     if h.endswith("." + p):
         return 2, (
-            f"'{p}' names that exact host and does not cover names below it;"
-            f" add 'mx: {h}' or use '*.{h.split('.', 1)[1]}'."
+            f"`{p}` names that exact host and does not cover names below it;"
+            f" add `mx: {h}` or use `*.{h.split('.', 1)[1]}`."
         )
     if _registered(p) == _registered(h) and "." in p:
         return 3, (
-            f"'{p}' is in the same domain ({_registered(h)}) but names a different host;"
-            f" add 'mx: {h}'."
+            f"`{p}` is in the same domain ({_registered(h)}) but names a different host;"
+            f" add `mx: {h}`."
         )
     return None
 

@@ -55,7 +55,7 @@ def parse_nameserver(text: str) -> Nameserver:
 
 def _port(text: str, port_text: str) -> int:
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise SettingsError(f"nameserver {text!r}: the port must be a number from 1 to 65535")
+        raise SettingsError(f"{text!r}: the port must be a number from 1 to 65535")
     return int(port_text)
 
 
@@ -88,6 +88,13 @@ class Settings:
             kwargs["allow_private"] = True
         if t := env.get("MTASTS_TIMEOUT", "").strip():
             kwargs["timeout"] = parse_timeout(t, "MTASTS_TIMEOUT")
+        # For tests and the built-in testbed only: where policy and SMTP servers listen.
+        for name, key in (
+            ("MTASTS_TEST_HTTPS_PORT", "https_port"),
+            ("MTASTS_TEST_SMTP_PORT", "smtp_port"),
+        ):
+            if p := env.get(name, "").strip():
+                kwargs[key] = _port(f"{name}={p}", p)
         settings = cls(**kwargs)  # type: ignore[arg-type]
         settings.validate()
         return settings

@@ -60,7 +60,7 @@ def test_near_miss_none_when_far_or_covered() -> None:
 def test_near_miss_prefers_the_closest_pattern() -> None:
     sentence = near_miss(["smtp.example.com", "*.example.com"], "a.b.example.com")
     assert sentence is not None
-    assert sentence.startswith("'*.example.com'")
+    assert sentence.startswith("`*.example.com`")
 
 
 @given(domain, label, label)
