@@ -1,0 +1,83 @@
+"""`mtasts check` as people and scripts run it: a real process against the testbed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+from bot.testbed.bed import Testbed
+
+
+async def _mtasts(testbed: Testbed, *args: str) -> tuple[int, str, str]:
+    ns = testbed.dns_address
+    env = dict(os.environ)
+    env.update(
+        MTASTS_TEST_HTTPS_PORT=str(testbed.https_port),
+        MTASTS_TEST_SMTP_PORT=str(testbed.smtp_port),
+        NO_COLOR="1",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "check",
+        "--nameserver", f"{ns.ip}:{ns.port}", "--ca-file", testbed.ca_file,
+        "--allow-private", "--timeout", "5", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_json_lines_in_input_order_and_exit_status(testbed: Testbed) -> None:
+    code, out, err = await _mtasts(
+        testbed, "--json", "dash-id.example", "Good.Example.", "user@testing.example"
+    )
+    lines = out.splitlines()
+    reports = [json.loads(line) for line in lines]
+    assert [r["domain"] for r in reports] == ["dash-id.example", "good.example", "testing.example"]
+    assert [r["status"] for r in reports] == ["fail", "pass", "pass"]
+    assert reports[1]["mode"] == "enforce"
+    assert reports[1]["record"]["id"]
+    assert all(mx["tls"]["cert_valid"] for mx in reports[1]["mx"])
+    assert code == 1  # one domain failed
+    assert err == ""
+
+
+async def test_all_passing_exits_zero_with_a_human_summary(testbed: Testbed) -> None:
+    code, out, err = await _mtasts(testbed, "good.example")
+    assert code == 0, err
+    assert out.startswith("PASS  good.example  mode: enforce")
+    assert "mx1.good.example" in out
+    assert "\x1b[" not in out  # no colour when not on a terminal
+
+
+async def test_not_a_domain_is_one_line_on_stderr_and_exit_2(testbed: Testbed) -> None:
+    code, out, err = await _mtasts(testbed, "--json", "10.0.0.1", "good.example", "localhost")
+    assert code == 2
+    assert [json.loads(line)["domain"] for line in out.splitlines()] == ["good.example"]
+    errors = err.strip().splitlines()
+    assert len(errors) == 2
+    assert "'10.0.0.1' is not a domain" in errors[0]
+    assert "'localhost' is not a domain" in errors[1]
+    assert "Traceback" not in err
+
+
+async def test_blocks_prints_the_slack_payload(testbed: Testbed) -> None:
+    code, out, _ = await _mtasts(testbed, "--blocks", "testing-backup.example")
+    payload = json.loads(out)
+    assert code == 0
+    assert "testing-backup.example" in payload["text"]
+    assert payload["blocks"][0]["type"] == "header"
+    action_ids = [
+        e["action_id"] for b in payload["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert len(action_ids) == 5
+
+
+async def test_bad_setting_is_a_usage_error(testbed: Testbed) -> None:
+    code, out, err = await _mtasts(testbed, "--nameserver", "not-an-ip", "good.example")
+    assert code == 2
+    assert out == ""
+    assert "not-an-ip" in err
+    assert "Traceback" not in err
