@@ -221,6 +221,15 @@ class Testbed:
         self._smtp.append(server)
         await server.listen([addr], self.smtp_port)
 
+    def accepted(self, host: str) -> int:
+        """TCP connections accepted so far on `host`'s address by the servers that count
+        them at accept time (SMTP servers, and policy hosts with `tls_abort`)."""
+        addr = self.addresses.get(host)
+        if addr is None:
+            return 0
+        counts = [self._abort.accepted] + [s.accepted for s in self._smtp]
+        return sum(c.get(addr, 0) for c in counts)
+
     # -- what the checker needs ------------------------------------------------
 
     @property

@@ -82,6 +82,8 @@ class DnsServer:
         self.port = 0
         self.delay = delay
         self.queries = 0  # answered or not, for tests
+        self.truncated = 0  # UDP answers cut to TC because they were too large
+        self.tcp_queries = 0  # queries that came over TCP
         self._udp_sock: socket.socket | None = None
         self._tcp: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -175,7 +177,16 @@ class DnsServer:
             reply.header.tc = 1
             return bytes(reply.pack())
         self._resolve(reply, qname, qtype)
-        return bytes(reply.pack())
+        out = bytes(reply.pack())
+        if not tcp and len(out) > _udp_limit(request):
+            # Too big for the client's UDP buffer: TC and no records, as servers do.
+            small = request.reply()
+            small.header.ra = 1
+            small.header.tc = 1
+            small.header.rcode = reply.header.rcode
+            self.truncated += 1
+            return bytes(small.pack())
+        return out
 
     def _resolve(self, reply: DNSRecord, qname: str, qtype: str) -> None:
         name = qname
@@ -209,6 +220,7 @@ class DnsServer:
                 head = await reader.readexactly(2)
                 (length,) = struct.unpack("!H", head)
                 data = await reader.readexactly(length)
+                self.tcp_queries += 1
                 out = await self.answer(data, tcp=True)
                 if out is None:
                     continue
@@ -219,6 +231,14 @@ class DnsServer:
         finally:
             self._writers.discard(writer)
             writer.close()
+
+
+def _udp_limit(request: DNSRecord) -> int:
+    """The largest UDP answer the client takes: its EDNS payload size, else 512."""
+    for rr in request.ar:
+        if rr.rtype == QTYPE.OPT:
+            return max(512, int(rr.rclass))
+    return 512
 
 
 def _udp_socket(host: str, port: int) -> socket.socket:

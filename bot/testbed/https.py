@@ -17,6 +17,7 @@ from bot.testbed.behaviour import HttpBehaviour
 
 POLICY_PATH = "/.well-known/mta-sts.txt"
 MAX_HEAD = 16 * 1024
+PIECE = 16 * 1024  # body bytes written at once
 FILLER = b"# filler " + b"x" * 4086 + b"\n"  # 4 KiB of a comment line
 
 REASONS = {
@@ -49,6 +50,8 @@ class HttpsServer:
         self.host_at = host_at  # local address -> host name (requests without Host)
         self.port = 0
         self.requests: list[tuple[str, str]] = []  # (host, path) seen, for tests
+        self.request_headers: list[tuple[str, dict[str, str]]] = []  # (host, lower-cased headers)
+        self.bytes_sent: dict[str, int] = {}  # host -> response bytes the client's socket took
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -104,8 +107,11 @@ class HttpsServer:
         parts = lines[0].split(" ")
         path = parts[1] if len(parts) == 3 else ""
         host = ""
+        headers: dict[str, str] = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
+            if name.strip():
+                headers[name.strip().lower()] = value.strip()
             if name.strip().lower() == "host":
                 host = value.strip().lower()
                 if host.startswith("["):
@@ -116,13 +122,25 @@ class HttpsServer:
             local = writer.get_extra_info("sockname")
             host = (self.host_at(str(local[0])) if local else None) or ""
         self.requests.append((host, path))
+        self.request_headers.append((host, headers))
         behaviour = self.behaviour_for(host) if path == POLICY_PATH else None
         if behaviour is None:
             behaviour = HttpBehaviour(status=404, body=b"not found\n")
-        await _respond(writer, behaviour)
+        self.bytes_sent.setdefault(host, 0)
+
+        def sent(n: int) -> None:
+            self.bytes_sent[host] += n
+
+        await _respond(writer, behaviour, sent)
 
 
-async def _respond(writer: asyncio.StreamWriter, b: HttpBehaviour) -> None:
+def _ignore(n: int) -> None:
+    return None
+
+
+async def _respond(
+    writer: asyncio.StreamWriter, b: HttpBehaviour, sent: Callable[[int], None] = _ignore
+) -> None:
     if b.delay:
         await asyncio.sleep(b.delay)
     reason = REASONS.get(b.status, "Status")
@@ -141,9 +159,9 @@ async def _respond(writer: asyncio.StreamWriter, b: HttpBehaviour) -> None:
     await writer.drain()
     if b.stall_after_headers:
         await asyncio.Event().wait()  # until the client goes or the testbed stops
-    await _send(writer, b.body, b)
+    await _send(writer, b.body, b, sent)
     while b.endless:
-        await _send(writer, FILLER, b)
+        await _send(writer, FILLER, b, sent)
         await asyncio.sleep(0)  # drain() need not yield; let the client read
     if b.framing == "chunked":
         writer.write(b"0\r\n\r\n")
@@ -153,15 +171,23 @@ async def _respond(writer: asyncio.StreamWriter, b: HttpBehaviour) -> None:
             writer.write_eof()
 
 
-async def _send(writer: asyncio.StreamWriter, data: bytes, b: HttpBehaviour) -> None:
-    if not data:
-        return
-    pieces = [data[i : i + 1] for i in range(len(data))] if b.drip else [data]
-    for piece in pieces:
+async def _send(
+    writer: asyncio.StreamWriter,
+    data: bytes,
+    b: HttpBehaviour,
+    sent: Callable[[int], None] = _ignore,
+) -> None:
+    """Send body bytes in pieces of at most 16 KiB (one byte when dripping), waiting for
+    each to be taken, so a large body never sits whole in a buffer and `sent` counts
+    only what the client's side accepted (give or take the socket buffers)."""
+    step = 1 if b.drip else PIECE
+    for i in range(0, len(data), step):
+        piece = data[i : i + step]
         if b.framing == "chunked":
             piece = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
         writer.write(piece)
         await writer.drain()
+        sent(len(piece))
         if b.drip:
             await asyncio.sleep(b.drip)
 
@@ -171,6 +197,7 @@ class AbortServer:
 
     def __init__(self) -> None:
         self._servers: list[asyncio.Server] = []
+        self.accepted: dict[str, int] = {}  # local address -> TCP connections accepted
 
     async def listen(self, addresses: Iterable[str], port: int) -> None:
         addrs = list(addresses)
@@ -183,8 +210,10 @@ class AbortServer:
         for s in self._servers:
             await s.wait_closed()
 
-    @staticmethod
-    async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        local = writer.get_extra_info("sockname")
+        if local:
+            self.accepted[str(local[0])] = self.accepted.get(str(local[0]), 0) + 1
         with contextlib.suppress(Exception):
             await asyncio.wait_for(reader.read(4096), 5.0)
         writer.transport.abort()

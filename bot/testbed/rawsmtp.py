@@ -93,10 +93,18 @@ class _Conn:
 class RawSmtp:
     """Serves one hostile or old-TLS behaviour."""
 
-    def __init__(self, behaviour: Smtp, hostname: str, tls_context: ssl.SSLContext | None) -> None:
+    def __init__(
+        self,
+        behaviour: Smtp,
+        hostname: str,
+        tls_context: ssl.SSLContext | None,
+        accepted: dict[str, int] | None = None,
+    ) -> None:
         self.behaviour = behaviour
         self.hostname = hostname
         self.tls_context = tls_context
+        self.accepted = accepted if accepted is not None else {}  # local address -> count
+        self.lines_sent = 0  # EHLO lines of the endless kinds, for tests
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -116,6 +124,9 @@ class RawSmtp:
         assert task is not None
         self._tasks.add(task)
         self._writers.add(writer)
+        local = writer.get_extra_info("sockname")
+        if local:
+            self.accepted[str(local[0])] = self.accepted.get(str(local[0]), 0) + 1
         try:
             await self._dialogue(_Conn(reader, writer))
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
@@ -131,6 +142,18 @@ class RawSmtp:
         if self.behaviour.delay:
             await asyncio.sleep(self.behaviour.delay)
         await conn.send(text.encode("ascii"))
+
+    async def _hostile_ehlo(self, conn: _Conn, kind: str) -> None:
+        """Answer EHLO with more than a client should read: endless lines, or one huge line."""
+        await conn.send(f"250-{self.hostname}\r\n".encode())
+        if kind == "ehlo_long_line":
+            await conn.send(b"250-" + b"X" * (64 * 1024) + b"\r\n250 OK\r\n")
+            return
+        while True:  # until the client hangs up
+            first = self.lines_sent
+            await conn.send(b"".join(b"250-X-MORE-%d\r\n" % (first + i) for i in range(50)))
+            self.lines_sent += 50
+            await asyncio.sleep(0)
 
     async def _dialogue(self, conn: _Conn) -> None:
         kind = self.behaviour.kind
@@ -151,9 +174,15 @@ class RawSmtp:
             if not line:
                 return
             verb = line.strip().split(b" ", 1)[0].upper()
+            if verb == b"EHLO" and kind in {"ehlo_too_many", "ehlo_long_line"}:
+                await self._hostile_ehlo(conn, kind)
+                return
             if verb == b"EHLO":
                 ext = "" if conn.tls else "250-STARTTLS\r\n"
                 host = self.hostname
+                if kind == "ehlo_many":
+                    many = "".join(f"250-X-EXTENSION-{i} with some words\r\n" for i in range(30))
+                    ext = many + ext + many
                 await self._reply(conn, f"250-{host}\r\n250-PIPELINING\r\n{ext}250 8BITMIME\r\n")
             elif verb == b"HELO":
                 await self._reply(conn, f"250 {self.hostname}\r\n")
@@ -162,6 +191,8 @@ class RawSmtp:
                     await self._reply(conn, "454 4.7.0 TLS not available\r\n")
                     continue
                 await self._reply(conn, "220 2.0.0 Ready to start TLS\r\n")
+                if kind == "tls_stall":
+                    await asyncio.Event().wait()  # until the client goes or the testbed stops
                 if kind == "drop_after_starttls" or self.tls_context is None:
                     return
                 if not await conn.handshake(self.tls_context):

@@ -40,6 +40,10 @@ class _DelayedSMTP(SMTP):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._owner._transports.add(transport)
+        local = transport.get_extra_info("sockname")
+        if local:
+            accepted = self._owner.accepted
+            accepted[str(local[0])] = accepted.get(str(local[0]), 0) + 1
         super().connection_made(transport)
 
     async def push(self, status: Any) -> None:
@@ -58,6 +62,7 @@ class SmtpServer:
         self._servers: list[asyncio.AbstractServer] = []
         self._transports: set[asyncio.BaseTransport] = set()
         self._raw: RawSmtp | None = None
+        self.accepted: dict[str, int] = {}  # local address -> TCP connections accepted
 
     async def listen(self, addresses: Iterable[str], port: int) -> int:
         """Listen on `addresses` at `port` (0: pick one); returns the port."""
@@ -82,7 +87,7 @@ class SmtpServer:
                 port,
             )
         else:
-            self._raw = RawSmtp(self.behaviour, self.hostname, self.tls_context)
+            self._raw = RawSmtp(self.behaviour, self.hostname, self.tls_context, self.accepted)
             server = await self._raw.listen(addrs, port)
         self._servers.append(server)
         return port or int(server.sockets[0].getsockname()[1])
