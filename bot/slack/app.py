@@ -26,6 +26,7 @@ from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
 from bot.slack.config import SlackConfig
 from bot.slack.dedupe import EventDeduper, dedupe_middleware
 from bot.slack.ratelimit import RateLimiter
+from bot.slack.replay import ReplayGuard
 from bot.slack.reqlog import LOGGER_NAME
 from bot.slack.services import Services
 
@@ -131,6 +132,7 @@ def build_services(
         limiter=limiter or RateLimiter(),
         deduper=EventDeduper(),
         logger=logger or logging.getLogger(LOGGER_NAME),
+        replay=ReplayGuard(config.signing_secret) if config.signing_secret else None,
     )
 
 

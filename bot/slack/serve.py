@@ -24,6 +24,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.app import build_app, services_of
 from bot.slack.config import ConfigError, SlackConfig, default_port
+from bot.slack.replay import Verdict
+from bot.slack.services import Services
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -43,8 +45,21 @@ def make_web_app(app: AsyncApp | None, *, health: HealthFn | None = None) -> web
     """The aiohttp application: Slack's request URL (when `app` is given) and /healthz."""
     web_app = web.Application(client_max_size=MAX_BODY)
 
+    services = getattr(app, "services", None)
+    guard = services.replay if isinstance(services, Services) else None
+
     async def slack_events(request: web.Request) -> web.Response:
         assert app is not None
+        if guard is not None:
+            verdict = guard.check(await request.read(), request.headers)
+            if verdict in (Verdict.INVALID, Verdict.REPLAY):
+                # Never the signature or body: only what was wrong.
+                level = logging.WARNING if verdict is Verdict.REPLAY else logging.INFO
+                log.log(level, "request refused reason=%s", verdict.value)
+                return web.json_response({"error": "invalid request"}, status=401)
+            if verdict is Verdict.RETRY:
+                log.info("request ignored reason=retry_of_a_delivery_already_accepted")
+                return web.Response(status=200, text="")
         bolt_request = await to_bolt_request(request)
         bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.slack.cache import ResultCache
 from bot.slack.dedupe import EventDeduper
 from bot.slack.ratelimit import RateLimiter
+from bot.slack.replay import ReplayGuard
 from bot.slack.reqlog import LOGGER_NAME
 from bot.slack.tracker import Tracker
 
@@ -22,3 +23,5 @@ class Services:
     tracker: Tracker = field(default_factory=Tracker)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger(LOGGER_NAME))
     max_domains: int = MAX_DOMAINS
+    # HTTP mode: signature check + replay refusal in front of Bolt (None: Bolt's check only)
+    replay: ReplayGuard | None = None
