@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -20,6 +26,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.slack import listeners
 from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
@@ -79,6 +86,60 @@ def _retry_after(response: HttpResponse) -> float:
             except ValueError:
                 return 1.0
     return 1.0
+
+
+class SingleFlightAuthorization(AsyncSingleTeamAuthorization):
+    """Bolt's single-workspace authorization, with one auth.test however many requests wait.
+
+    Bolt calls auth.test lazily on the first request and caches the answer, but
+    every request that arrives before that answer calls it again: 200 commands
+    at start-up made 200 auth.test calls (and risk Slack's rate limit). Here the
+    first caller makes the call and the others wait for it; `seed` takes the
+    answer of the start-up check so that no request waits at all.
+    """
+
+    def __init__(self, base: AsyncSingleTeamAuthorization) -> None:
+        super().__init__(
+            base_logger=base.logger,
+            user_facing_authorize_error_message=base.user_facing_authorize_error_message,
+        )
+        self._lock = asyncio.Lock()
+
+    def seed(self, result: AsyncSlackResponse) -> None:
+        if self.auth_test_result is None and result.get("ok"):
+            self.auth_test_result = result
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        if self.auth_test_result is None:
+            async with self._lock:
+                if self.auth_test_result is None:
+                    # On failure Bolt's own path below asks again and reports it.
+                    with contextlib.suppress(Exception):
+                        self.auth_test_result = await req.context.client.auth_test()
+        return await super().async_process(req=req, resp=resp, next=next)
+
+
+def _single_flight_authorization(app: AsyncApp) -> SingleFlightAuthorization | None:
+    """Swap Bolt's authorization middleware for the single-flight one (if it is there)."""
+    middleware = app._async_middleware_list  # private: no public hook precedes authorization
+    for i, mw in enumerate(middleware):
+        if type(mw) is AsyncSingleTeamAuthorization:
+            middleware[i] = replacement = SingleFlightAuthorization(mw)
+            return replacement
+    return None
+
+
+def seed_authorization(app: AsyncApp, result: AsyncSlackResponse) -> None:
+    """Hand the start-up auth.test answer to the app, so requests need not ask again."""
+    auth = getattr(app, "single_flight_auth", None)
+    if isinstance(auth, SingleFlightAuthorization):
+        auth.seed(result)
 
 
 def make_client(config: SlackConfig, *, retry_backoff: float = 0.5) -> AsyncWebClient:
@@ -155,6 +216,7 @@ def build_app(
         # No OAuth: one workspace, one bot token (ignore SLACK_CLIENT_ID/SECRET if set).
         installation_store=None,
     )
+    app.single_flight_auth = _single_flight_authorization(app)  # type: ignore[attr-defined]
     app.middleware(dedupe_middleware(services.deduper, services.logger))
     app.error(_log_unhandled(services.logger))
     listeners.register(app, services)

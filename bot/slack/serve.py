@@ -22,7 +22,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.app import build_app, services_of
+from bot.slack.app import build_app, seed_authorization, services_of
 from bot.slack.config import ConfigError, SlackConfig, default_port
 from bot.slack.replay import Verdict
 from bot.slack.services import Services
@@ -82,7 +82,7 @@ async def check_tokens(app: AsyncApp, config: SlackConfig) -> str | None:
     server may well start before its network does.
     """
     try:
-        await app.client.auth_test()
+        seed_authorization(app, await app.client.auth_test())
     except SlackApiError as exc:
         error = str(exc.response.get("error", ""))
         if error in BAD_TOKEN_ERRORS:
