@@ -74,17 +74,17 @@ class Dns:
         except dns.resolver.LifetimeTimeout:
             return Lookup(name, "timeout", error="the DNS query timed out")
         except dns.resolver.NoNameservers as exc:
-            return Lookup(name, "failed", error=_no_nameservers_text(exc))
+            return Lookup(name, "failed", error=_no_nameservers_text(exc, name))
         except dns.message.ChainTooLong:
-            return Lookup(name, "failed", error="the CNAME chain is too long (or loops)")
+            return Lookup(name, "failed", error=_LONG_CHAIN)
         except dns.exception.DNSException as exc:
             return Lookup(name, "failed", error=_first_line(str(exc)) or type(exc).__name__)
         chain = answer.chaining_result
         cnames = [rrset.name.to_text(omit_final_dot=True).lower() for rrset in chain.cnames]
         if len(cnames) > limits.MAX_CNAME_CHAIN:
-            return Lookup(
-                name, "failed", cnames=cnames, error="the CNAME chain is too long (or loops)"
-            )
+            shown = _arrows([*cnames, "…"])
+            error = f"the CNAME chain is longer than {limits.MAX_CNAME_CHAIN} names ({shown})"
+            return Lookup(name, "failed", cnames=cnames, error=error)
         if chain.answer is None:
             return Lookup(name, "nodata", cnames=cnames)
         return Lookup(name, "ok", records=[chain.answer], cnames=cnames)
@@ -95,8 +95,9 @@ class Dns:
         out: Lookup[str] = Lookup(name, result.outcome, cnames=result.cnames, error=result.error)
         for rrset in result.records:
             for rdata in list(rrset)[: limits.MAX_TXT_RECORDS]:
-                joined = b"".join(rdata.strings).decode("utf-8", "replace")
-                out.records.append(joined[: limits.MAX_TXT_LENGTH])
+                # Whole: a DNS message bounds it (64 KiB), and a field after the first
+                # few KiB (the `id`) counts as much as any other. The report cuts it.
+                out.records.append(b"".join(rdata.strings).decode("utf-8", "replace"))
         return out
 
     async def mx(self, name: str) -> Lookup[tuple[int, str]]:
@@ -133,14 +134,49 @@ class Dns:
         return Lookup(name, "nodata", cnames=cnames)
 
 
-def _no_nameservers_text(exc: dns.resolver.NoNameservers) -> str:
+_LONG_CHAIN = f"the CNAME chain is longer than {limits.MAX_CNAME_CHAIN} names (or loops)"
+
+
+def _no_nameservers_text(exc: dns.resolver.NoNameservers, name: str) -> str:
     errors = exc.kwargs.get("errors") or []
     for error in errors:
         # (server, tcp, port, exception or rcode text, response)
         detail = error[3] if len(error) > 3 else None
+        response = error[4] if len(error) > 4 else None
+        chain = _cname_chain(response, name)
+        if isinstance(detail, dns.message.ChainTooLong) or (chain and chain[-1] in chain[:-1]):
+            if chain and chain[-1] in chain[:-1]:
+                return f"the CNAME chain loops ({_arrows(chain)})"
+            if chain:
+                return f"the CNAME chain is too long ({_arrows(chain)})"
+            return _LONG_CHAIN
         if detail:
             return f"the DNS server answered {_first_line(str(detail))}"
     return "no DNS server could answer (SERVFAIL or REFUSED)"
+
+
+def _cname_chain(response: object, name: str) -> list[str]:
+    """The names a CNAME chain in `response` goes through from `name`, stopping at the
+    first repeat (a loop) or after MAX_CNAME_CHAIN + 1 names."""
+    if not isinstance(response, dns.message.Message):
+        return []
+    targets: dict[str, str] = {}
+    for rrset in response.answer:
+        if rrset.rdtype == dns.rdatatype.CNAME and len(rrset):
+            owner = rrset.name.to_text(omit_final_dot=True).lower()
+            targets.setdefault(owner, next(iter(rrset)).target.to_text(omit_final_dot=True))
+    chain = [name.lower().rstrip(".")]
+    while chain[-1] in targets and len(chain) <= limits.MAX_CNAME_CHAIN + 1:
+        chain.append(targets[chain[-1]].lower())
+        if chain[-1] in chain[:-1]:
+            break
+    return chain if len(chain) > 1 else []
+
+
+def _arrows(chain: list[str]) -> str:
+    if len(chain) > 6:
+        chain = [*chain[:3], "…", *chain[-2:]]
+    return " → ".join(chain)
 
 
 def _first_line(text: str) -> str:

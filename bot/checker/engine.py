@@ -71,6 +71,7 @@ class _MxStep:
     findings: list[Finding] = field(default_factory=list)
     hosts: list[MxHost] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # every published MX host, checked or not
     total: int = 0
     lookup_failed: bool = False
 
@@ -109,8 +110,8 @@ async def check(domain: str, settings: Settings) -> Report:
     report.fetch = policy_step.fetch.evidence if policy_step.fetch else None
     report.mx = mx_step.hosts
     report.dns = DnsEvidence(
-        mta_sts_txt=list(txt.records),
-        tlsrpt_txt=list(rpt.records),
+        mta_sts_txt=[_cut_txt(t) for t in txt.records],
+        tlsrpt_txt=[_cut_txt(t) for t in rpt.records],
         mx=mx_step.published,
         mx_total=mx_step.total,
     )
@@ -159,7 +160,9 @@ async def _bounded(step: Awaitable[Lookup[T]], deadline: float) -> Lookup[T]:
         async with asyncio.timeout_at(deadline):
             return await step
     except TimeoutError:
-        return Lookup("", "timeout", error="the check's time budget ran out first")
+        return Lookup(
+            "", "timeout", error="no answer from the DNS server before the check's time ran out"
+        )
 
 
 # --- the _mta-sts record ----------------------------------------------------------
@@ -202,7 +205,14 @@ def _record(domain: str, txt: Lookup[str]) -> tuple[Record | None, list[Finding]
             )
         ]
     record_id, problems = parse_sts_record(sts[0], name)
-    return Record(txt=sts[0], id=record_id, cname=list(txt.cnames)), problems
+    return Record(txt=_cut_txt(sts[0]), id=record_id, cname=list(txt.cnames)), problems
+
+
+def _cut_txt(txt: str) -> str:
+    """A TXT record as the report shows it: parsed whole, shown up to MAX_TXT_LENGTH."""
+    if len(txt) <= limits.MAX_TXT_LENGTH:
+        return txt
+    return f"{txt[: limits.MAX_TXT_LENGTH]}… ({len(txt)} characters)"
 
 
 # --- the policy ---------------------------------------------------------------------
@@ -419,15 +429,16 @@ async def _mx_step(domain: str, dns: Dns, settings: Settings, deadline: float) -
             )
         )
         step.hosts = [MxHost(host=domain, preference=0, addresses=own.records)]
-        _limit_addresses(step.hosts[0])
+        _limit_addresses(step.hosts[0], settings)
         step.findings += _blocked(step.hosts, settings)
         return step
+    step.names = [host for _, host in lookup.records]
     hosts = lookup.records[: limits.MAX_MX_HOSTS]
     step.hosts = [MxHost(host=host, preference=pref) for pref, host in hosts]
     lookups = await asyncio.gather(*(_bounded(dns.addresses(h.host), deadline) for h in step.hosts))
     for mx, addr in zip(step.hosts, lookups, strict=True):
         mx.addresses = list(addr.records)
-        _limit_addresses(mx)
+        _limit_addresses(mx, settings)
         if not addr.records:
             why = addr.error or ("no such name" if addr.outcome == "nxdomain" else "no A/AAAA")
             step.findings.append(
@@ -460,8 +471,12 @@ def _blocked(hosts: list[MxHost], settings: Settings) -> list[Finding]:
     return out
 
 
-def _limit_addresses(mx: MxHost) -> None:
-    mx.addresses = mx.addresses[: limits.MAX_ADDRESSES_PER_HOST]
+def _limit_addresses(mx: MxHost, settings: Settings) -> None:
+    """Keep MAX_ADDRESSES_PER_HOST addresses, those we may contact first: a host with
+    many private addresses before its public one is still probed on the public one."""
+    usable = allowed(mx.addresses, settings.allow_private)
+    others = [a for a in mx.addresses if a not in usable]
+    mx.addresses = [*usable, *others][: limits.MAX_ADDRESSES_PER_HOST]
 
 
 def _alignment(
@@ -478,7 +493,7 @@ def _alignment(
     if not usable or policy is None:
         return out
     uncovered = [mx for mx in hosts if mx.matched_by is None]
-    all_hosts = [mx.host for mx in hosts]
+    all_hosts = step.names or [mx.host for mx in hosts]  # beyond MAX_MX_HOSTS too
     for mx in uncovered:
         hint = f" {mx.near_miss}" if mx.near_miss else ""
         out.append(
@@ -739,7 +754,7 @@ def _timeout_finding(
         "mx_timeout",
         _where(mx, timed, probes),
         f"The SMTP probe of {mx.host} did not finish within the check's {settings.timeout:g} s "
-        "budget; its TLS could not be checked.",
+        f"budget ({timed[0].error or 'no answer'}); its TLS could not be checked.",
         "Check again; if it persists, look for a slow greeting or STARTTLS on the MX.",
     )
 
@@ -781,4 +796,4 @@ def _tlsrpt(domain: str, rpt: Lookup[str]) -> tuple[TlsRpt | None, list[Finding]
             )
         ]
     rua, problems = parse_tlsrpt_record(records[0], name)
-    return TlsRpt(txt=records[0], rua=rua), problems
+    return TlsRpt(txt=_cut_txt(records[0]), rua=rua), problems

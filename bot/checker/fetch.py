@@ -129,8 +129,12 @@ async def fetch_policy(
         evidence.error = error
         return FetchResult("connect_failed", evidence, error=error)
     except aiohttp.ClientConnectorError as exc:
-        why = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
-        error = f"could not connect to port {port} ({why})"
+        if isinstance(exc.os_error, ConnectionResetError | BrokenPipeError):
+            # TCP was accepted (a refusal is ECONNREFUSED): it broke during the handshake.
+            error = f"port {port} accepted the connection, then closed it during the TLS handshake"
+        else:
+            why = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
+            error = f"could not connect to port {port} ({why})"
         evidence.error = error
         return FetchResult("connect_failed", evidence, error=error)
     except (aiohttp.ClientError, OSError) as exc:

@@ -102,6 +102,12 @@ def _is_text(body: bytes, text: str, state: _State) -> bool:
     why = ""
     if not body.strip():
         why = "The policy file is empty"
+    elif body.startswith(b"\x1f\x8b"):
+        why = (
+            "The policy is gzip-compressed data (binary, with NUL bytes), not text: the server"
+            " compressed it although the request asked for no compression, and senders do"
+            " not decompress it"
+        )
     elif b"\x00" in body:
         why = "The policy contains NUL bytes: it is not a text file (perhaps compressed)"
     elif text.count("\ufffd") * 10 > len(text) and text.count("\ufffd") >= 4:

@@ -87,13 +87,19 @@ async def _to_tls(
     return True
 
 
-async def _close(writer: asyncio.StreamWriter) -> None:
+async def _close(writer: asyncio.StreamWriter, deadline: float | None = None) -> None:
+    """Close politely for at most 0.5 s, never past `deadline`; then just drop it."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + 0.5 if deadline is None else min(deadline, loop.time() + 0.5)
+    if until <= loop.time():
+        writer.transport.abort()
+        return
     writer.close()
     try:
-        async with asyncio.timeout(0.5):
+        async with asyncio.timeout_at(until):
             await writer.wait_closed()
     except (TimeoutError, OSError, ssl.SSLError):
-        pass
+        writer.transport.abort()
 
 
 async def probe_address(
@@ -121,14 +127,23 @@ async def probe_address(
                     probe.cert = await _read_invalid_cert(host, address, port, deadline)
     except TimeoutError:
         probe.timed_out = True
-        probe.error = "the SMTP dialogue did not finish in time"
+        probe.error = _stalled_at(probe)
     except _SmtpError as exc:
         probe.error = str(exc)
     except (OSError, EOFError) as exc:
-        probe.error = f"the connection failed ({exc})"
+        probe.error = f"the connection failed ({_ssl_reason(exc)})"
     finally:
-        await _close(writer)
+        await _close(writer, deadline)
     return probe
+
+
+def _stalled_at(probe: AddressProbe) -> str:
+    """Where a probe cut off by the deadline was waiting, in words."""
+    if probe.banner is None:
+        return "the server accepted the connection but sent no greeting"
+    if probe.starttls:
+        return "the server accepted STARTTLS but did not complete the TLS handshake"
+    return "the server stopped answering during the SMTP dialogue"
 
 
 async def _handshake(
@@ -139,7 +154,9 @@ async def _handshake(
     deadline: float,
 ) -> None:
     ctx = verifying_context(ca_file)
-    timeout = max(0.1, deadline - asyncio.get_running_loop().time())
+    # The handshake's own timeout lies past the deadline, so a stalled handshake is
+    # cut off by the probe's deadline (a timeout), not reported as a TLS failure.
+    timeout = max(0.1, deadline - asyncio.get_running_loop().time()) + 1.0
     try:
         await writer.start_tls(ctx, server_hostname=host, ssl_handshake_timeout=timeout)
     except ssl.SSLCertVerificationError as exc:
@@ -150,8 +167,10 @@ async def _handshake(
         if is_protocol_version_error(exc):
             probe.version = "older than TLSv1.2"
             probe.error = "the server offers only protocols older than TLS 1.2"
+        elif (reason := _ssl_reason(exc)) == _CLOSED:
+            probe.error = f"{reason} during the TLS handshake"
         else:
-            probe.error = f"the TLS handshake failed ({_ssl_reason(exc)})"
+            probe.error = f"the TLS handshake failed ({reason})"
         return
     ssl_object = writer.get_extra_info("ssl_object")
     if isinstance(ssl_object, ssl.SSLObject):
@@ -186,9 +205,14 @@ async def _read_invalid_cert(
     except (OSError, TimeoutError, EOFError, _SmtpError, ssl.SSLError):
         return None
     finally:
-        await _close(writer)
+        await _close(writer, deadline)
+
+
+_CLOSED = "the server closed the connection"
 
 
 def _ssl_reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionResetError | BrokenPipeError | ssl.SSLEOFError | EOFError):
+        return _CLOSED
     reason = getattr(exc, "reason", None)
     return str(reason or exc or type(exc).__name__)[:160]

@@ -208,6 +208,12 @@ class Testbed:
             if fresh and addr != SHARED_SMTP_ADDRESS:
                 await self._start_smtp(mx.host, mx.smtp, addr)
         rrs += sc.records
+        for rr in sc.records:
+            # An MX name that is a CNAME to a scenario's SMTP host: that server's
+            # certificate names the alias too (as a provider's certificate would).
+            target = str(rr.value).lower().rstrip(".")
+            if rr.type == "CNAME" and target in self._smtp_certs:
+                self._smtp_certs.setdefault(rr.name.lower(), self._smtp_certs[target])
         self.zone.add(rrs)
         self.zone.add_faults(sc.faults)
         return https_addrs

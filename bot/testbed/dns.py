@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import socket
 import struct
 from collections import defaultdict
@@ -62,8 +63,8 @@ class Zone:
 def _rdata(rr: Rr) -> object:
     if rr.type == "A":
         return A(str(rr.value))
-    if rr.type == "AAAA":
-        return AAAA(str(rr.value))
+    if rr.type == "AAAA":  # exploded: dnslib cannot read "::ffff:127.0.0.1"
+        return AAAA(ipaddress.IPv6Address(str(rr.value)).exploded)
     if rr.type == "CNAME":
         return CNAME(str(rr.value))
     if rr.type == "MX":
@@ -83,7 +84,7 @@ class DnsServer:
         self.delay = delay
         self.queries = 0  # answered or not, for tests
         self.truncated = 0  # UDP answers cut to TC because they were too large
-        self.tcp_queries = 0  # queries that came over TCP
+        self.tcp_queries: dict[str, int] = {}  # name -> queries of it that came over TCP
         self._udp_sock: socket.socket | None = None
         self._tcp: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -220,7 +221,9 @@ class DnsServer:
                 head = await reader.readexactly(2)
                 (length,) = struct.unpack("!H", head)
                 data = await reader.readexactly(length)
-                self.tcp_queries += 1
+                with contextlib.suppress(Exception):
+                    name = _norm(str(DNSRecord.parse(data).q.qname))
+                    self.tcp_queries[name] = self.tcp_queries.get(name, 0) + 1
                 out = await self.answer(data, tcp=True)
                 if out is None:
                     continue

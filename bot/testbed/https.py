@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 from collections.abc import Callable, Iterable
 
@@ -18,6 +19,7 @@ from bot.testbed.behaviour import HttpBehaviour
 POLICY_PATH = "/.well-known/mta-sts.txt"
 MAX_HEAD = 16 * 1024
 PIECE = 16 * 1024  # body bytes written at once
+SMALL_SNDBUF = 16 * 1024  # socket send buffer for large bodies
 FILLER = b"# filler " + b"x" * 4086 + b"\n"  # 4 KiB of a comment line
 
 REASONS = {
@@ -155,6 +157,13 @@ async def _respond(
         head.append("Transfer-Encoding: chunked")
     head.append("Connection: close")
     head.extend(f"{k}: {v}" for k, v in b.headers)
+    if b.endless or len(b.body) > SMALL_SNDBUF:
+        # A small socket send buffer, so what the server counts as sent is what the
+        # client read, give or take its receive buffer (not megabytes queued in the kernel).
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_SNDBUF)
     writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
     await writer.drain()
     if b.stall_after_headers:
