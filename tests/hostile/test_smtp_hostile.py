@@ -1,0 +1,89 @@
+"""Hostile MX hosts: a silent, garbled, refusing or endless SMTP server gives its own
+finding naming what it did, within the budget; reads are bounded in lines and bytes."""
+
+from __future__ import annotations
+
+import pytest
+from hostile_scenarios import Checked
+
+from bot.checker import limits
+from bot.testbed.bed import Testbed
+
+
+def _d(kind: str) -> str:
+    return f"h-smtp-{kind}.example"
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "words"),
+    [
+        ("stall", "mx_timeout", "accepted the connection but sent no greeting"),
+        ("garbage", "mx_unreachable", "sent something that is not SMTP"),
+        ("banner-554", "mx_unreachable", "greeted with 554"),
+        ("drop-after-starttls", "mx_tls_failed", "closed the connection during the TLS handshake"),
+        ("starttls-error", "mx_tls_failed", "answered STARTTLS with 454"),
+        ("tls-stall", "mx_timeout", "accepted STARTTLS but did not complete the TLS handshake"),
+        ("ehlo-too-many", "mx_unreachable", f"more than {limits.SMTP_MAX_REPLY_LINES} lines"),
+        ("ehlo-long-line", "mx_unreachable", f"line over {limits.SMTP_MAX_LINE} bytes"),
+    ],
+)
+def test_hostile_smtp_gives_its_finding_and_says_what_happened(
+    hostile: dict[str, Checked], kind: str, code: str, words: str
+) -> None:
+    c = hostile[_d(kind)]
+    assert c.codes == {code}
+    message = c.only(code)
+    assert words in message, message
+    assert f"mx1.{_d(kind)}" in message
+    c.assert_within_budget()
+
+
+@pytest.mark.parametrize("kind", ["stall", "tls-stall"])
+def test_stalls_are_cut_at_the_budget(hostile: dict[str, Checked], kind: str) -> None:
+    c = hostile[_d(kind)]
+    assert c.seconds >= c.budget - 0.5  # it waited for the server, then gave up
+    c.assert_within_budget()
+    (mx,) = c.report.mx
+    assert mx.tls is not None
+    assert mx.tls.reachable
+
+
+def test_garbage_is_shown_escaped(hostile: dict[str, Checked]) -> None:
+    message = hostile[_d("garbage")].only("mx_unreachable")
+    assert "\x00" not in message
+    assert "\x1b" not in message
+    assert "\\x00" in message
+
+
+def test_multiline_ehlo_with_starttls_in_the_middle_is_understood(
+    hostile: dict[str, Checked],
+) -> None:
+    c = hostile[_d("ehlo-many")]
+    assert c.codes == set()
+    (mx,) = c.report.mx
+    assert mx.tls is not None
+    assert mx.tls.starttls is True
+    assert mx.tls.version in ("TLSv1.2", "TLSv1.3")
+    assert mx.tls.cert_valid is True
+
+
+def test_endless_ehlo_is_read_only_up_to_the_line_bound(
+    hostile: dict[str, Checked], hostile_bed: Testbed
+) -> None:
+    """The server would send EHLO lines forever; the probe stops after
+    SMTP_MAX_REPLY_LINES lines and hangs up (the server got rid of some buffered
+    thousands at most: the probe hung up, so the stream ended)."""
+    c = hostile[_d("ehlo-too-many")]
+    assert c.seconds < c.budget  # ended by the bound, not by the clock
+    (mx,) = c.report.mx
+    assert mx.tls is not None
+    assert mx.tls.starttls is None
+    raw = [s._raw for s in hostile_bed._smtp if s.hostname == f"mx1.{_d('ehlo-too-many')}"]
+    assert raw
+    assert raw[0] is not None
+    assert raw[0].lines_sent < 100_000
+
+
+def test_long_line_ends_the_probe_without_waiting(hostile: dict[str, Checked]) -> None:
+    c = hostile[_d("ehlo-long-line")]
+    assert c.seconds < c.budget
