@@ -20,13 +20,19 @@ def is_global(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address):
         mapped = ip.ipv4_mapped or ip.sixtofour
         if mapped is not None:
-            return mapped.is_global
-        if ip in _NAT64:
-            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF).is_global
+            return is_global(str(mapped))
+        if ip in _NAT64 or ip in _TRANSLATED:
+            return is_global(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+        if ip in _COMPATIBLE or ip in _LOCAL_NAT64:
+            return False
     return ip.is_global and not ip.is_multicast
 
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix (RFC 6052)
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated (RFC 2765)
+# Never public, though Python's is_global says so for some of them:
+_COMPATIBLE = ipaddress.ip_network("::/96")  # IPv4-compatible, deprecated (RFC 4291)
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # local-use NAT64 (RFC 8215)
 
 
 def allowed(addresses: list[str], allow_private: bool) -> list[str]:

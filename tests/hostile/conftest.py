@@ -15,11 +15,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
-from hostile_scenarios import HOSTILE, SOLO, Checked, Connects, loopback_only
+from hostile_scenarios import HOSTILE, SOLO, Checked, Connects, Run, loopback_only
 
 from bot.checker.engine import check
 from bot.testbed.bed import Testbed
@@ -31,12 +30,6 @@ def no_internet() -> Iterator[Connects]:
     """Every test of this folder stays on loopback; the attempts are the test's to read."""
     with loopback_only() as connects:
         yield connects
-
-
-@dataclass(slots=True)
-class Run:
-    checked: dict[str, Checked]
-    connects: Connects
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -26,12 +26,13 @@ from typing import Any
 import pytest
 
 from bot.checker.model import Report
-from bot.testbed.behaviour import DnsFault, HttpBehaviour, Mx, PolicyHost, Rr, Smtp
+from bot.testbed.behaviour import DnsFault, Framing, HttpBehaviour, Mx, PolicyHost, Rr, RrType, Smtp
 from bot.testbed.scenario import Scenario, make, policy_text
 
 SHORT = 1.5  # budget (s) of the checks that wait for something to be cut off
 MARGIN = 0.75  # what a check may overrun its budget by (a bound, not a benchmark)
 MB = 1024 * 1024
+FRAMINGS: tuple[Framing, ...] = ("length", "close", "chunked")
 TEN_MB = b"# padding " + b"x" * (10 * MB - 11) + b"\n"
 GZIP_BOMB = gzip.compress(policy_text(mx=["mx1.h-gzip.example"]) + b"\n" * (10 * MB), 9)
 
@@ -77,7 +78,7 @@ def _mixed(host: str) -> tuple[Rr, ...]:
 
 def _blocked(name: str, address: str) -> Scenario:
     d = f"h-blocked-{name}.example"
-    rtype = "AAAA" if ":" in address else "A"
+    rtype: RrType = "AAAA" if ":" in address else "A"
     return make(
         d,
         f"policy host and MX resolve to {address} only",
@@ -212,9 +213,9 @@ def scenarios() -> list[Scenario]:
                 f"a 10 MB policy body ({framing})",
                 ["policy_too_large"],
                 expect_mode=None,
-                http=HttpBehaviour(body=TEN_MB, framing=framing),  # type: ignore[arg-type]
+                http=HttpBehaviour(body=TEN_MB, framing=framing),
             )
-            for framing in ("length", "close", "chunked")
+            for framing in FRAMINGS
         ),
         make(
             "h-redirect-self.example",
@@ -379,6 +380,14 @@ class Connects:
 
     def to_port(self, port: int) -> list[str]:
         return [a for a, p in self.attempts if p == port]
+
+
+@dataclass(slots=True)
+class Run:
+    """The shared run: every HOSTILE scenario's check, and the connections it tried."""
+
+    checked: dict[str, Checked]
+    connects: Connects
 
 
 @contextlib.contextmanager
