@@ -157,11 +157,11 @@ class SlackStandin:
         self._channel_not_found.add(channel)
 
     def rate_limit_once(self, method: str, retry_after: int = 0) -> None:
-        """The next call of `method` answers 429 with Retry-After."""
+        """The next call of `method` answers 429 with Retry-After ("response_url": any one)."""
         self._faults[method].append(_Fault(429, "ratelimited", {"Retry-After": str(retry_after)}))
 
     def server_error_once(self, method: str, status: int = 500) -> None:
-        """The next call of `method` answers a 5xx."""
+        """The next call of `method` answers a 5xx ("response_url": the next post to any)."""
         self._faults[method].append(_Fault(status))
 
     def fail_once(self, method: str, error: str) -> None:
@@ -377,6 +377,11 @@ class SlackStandin:
         now = self._clock()
         posts = [t for t in self._response_posts[rid] if now - t < RESPONSE_URL_WINDOW]
         call = Call(method="response_url", args=args, at=now, response_id=rid)
+        if self._faults.get("response_url"):  # rate_limit_once / server_error_once("response_url")
+            fault = self._faults["response_url"].pop(0)
+            call.status, call.error = fault.status, fault.error or "internal_error"
+            await self._record(call)
+            return web.Response(status=fault.status, text=call.error, headers=fault.headers)
         if len(posts) >= RESPONSE_URL_MAX_POSTS:
             call.status, call.error = 404, "used_url"
             await self._record(call)

@@ -89,3 +89,14 @@ def build_rate_limited_message(retry_after_s: int) -> dict[str, Any]:
     unit = "second" if wait == 1 else "seconds"
     body = f":stopwatch: That's a lot of checks in a short time. Please try again in {wait} {unit}."
     return {"text": f"Too many checks; try again in {wait} {unit}.", "blocks": [section(body)]}
+
+
+def build_private_copy(message: dict[str, Any], note: str) -> dict[str, Any]:
+    """`message` sent privately instead, led by `note` (ours, trusted mrkdwn) saying why."""
+    blocks = list(message.get("blocks") or [])
+    if not note:
+        return {"text": message.get("text", ""), "blocks": blocks[:50]}
+    return {
+        "text": f"{escape(note)}\n{message.get('text', '')}",
+        "blocks": [section(note), *blocks][:50],
+    }

@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks.help_builder import (
     build_checking_message,
@@ -21,7 +22,7 @@ from bot.slack.blocks.help_builder import (
     build_help_message,
 )
 from bot.slack.checking import Admission, admit, obtain
-from bot.slack.flows.replies import respond_checked
+from bot.slack.flows.replies import Fallback, private_fallback, respond_checked
 from bot.slack.parse import parse_request
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
@@ -36,6 +37,8 @@ async def run_command(
     user: str | None,
     ack: AsyncAck,
     respond: AsyncRespond,
+    client: AsyncWebClient | None = None,
+    channel: str | None = None,
 ) -> None:
     parsed = parse_request(text, max_domains=services.max_domains)
     if parsed.wants_help or (not parsed.domains and not parsed.errors):
@@ -55,8 +58,14 @@ async def run_command(
     if admission.limited:
         record.outcome = "rate_limited" if not admission.allowed else "partly_rate_limited"
         record.note(limited=admission.limited)
+    # If the response_url refuses a result, the caller gets it privately instead.
+    fallback = (
+        private_fallback(client, channel=channel, user=user, logger=services.logger, record=record)
+        if client is not None
+        else None
+    )
     await asyncio.gather(
-        *(_post_one(services, record, domain, respond) for domain in admission.allowed)
+        *(_post_one(services, record, domain, respond, fallback) for domain in admission.allowed)
     )
 
 
@@ -76,7 +85,11 @@ def ack_message(admission: Admission, errors: list[str]) -> dict[str, Any]:
 
 
 async def _post_one(
-    services: Services, record: RequestRecord, domain: str, respond: AsyncRespond
+    services: Services,
+    record: RequestRecord,
+    domain: str,
+    respond: AsyncRespond,
+    fallback: Fallback | None,
 ) -> None:
     outcome = await obtain(services, domain)
     if outcome.report is not None:
@@ -85,5 +98,10 @@ async def _post_one(
         record.fail("check_failed")
         options = {"response_type": "ephemeral", "replace_original": False}
     await respond_checked(
-        respond, outcome.message(), logger=services.logger, record=record, **options
+        respond,
+        outcome.message(),
+        logger=services.logger,
+        record=record,
+        fallback=fallback,
+        **options,
     )

@@ -4,6 +4,11 @@
 result is posted in the thread (`thread_ts` = the parent's thread, or the
 message itself), and so are usage and errors. A rate-limited request is told
 privately in a channel (chat.postEphemeral), in the thread of a DM.
+
+Where the bot may not post in the channel (`not_in_channel`,
+`channel_not_found`, `is_archived`), the answer goes to the person in a direct
+message instead, saying why and how to invite the bot. Other failures (after
+the client's own retries of 429 and 5xx) are logged with the domain.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks.help_builder import build_error_message, build_help_message
 from bot.slack.checking import admit, obtain
-from bot.slack.flows.replies import slack_error
+from bot.slack.flows.replies import CANNOT_POST, NOT_IN_CHANNEL_NOTE, direct_message, slack_error
 from bot.slack.parse import parse_request
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
@@ -52,7 +57,24 @@ async def run_conversation(
     user = event.get("user")
 
     async def post(message: dict[str, Any]) -> None:
-        await say(**message, thread_ts=thread_ts)
+        try:
+            await say(**message, thread_ts=thread_ts)
+        except Exception as exc:
+            error = slack_error(exc)
+            if private_channel or error not in CANNOT_POST or not user:
+                raise
+            record.note(cannot_post=error)
+            services.logger.info("cannot post in channel error=%s: answering in a DM", error)
+            delivered = await direct_message(
+                client,
+                user=str(user),
+                message=message,
+                note=NOT_IN_CHANNEL_NOTE,
+                logger=services.logger,
+                record=record,
+            )
+            if not delivered:
+                raise
 
     parsed = parse_request(str(event.get("text", "")), max_domains=services.max_domains)
     if parsed.wants_help or (not parsed.domains and not parsed.errors):
@@ -75,9 +97,21 @@ async def run_conversation(
         if private_channel:
             await post(message)
         else:
-            await client.chat_postEphemeral(
-                channel=event["channel"], user=str(user), thread_ts=thread_ts, **message
-            )
+            try:
+                await client.chat_postEphemeral(
+                    channel=event["channel"], user=str(user), thread_ts=thread_ts, **message
+                )
+            except Exception as exc:
+                error = slack_error(exc) or type(exc).__name__
+                services.logger.warning("rate-limit notice failed error=%s: trying a DM", error)
+                await direct_message(
+                    client,
+                    user=str(user),
+                    message=message,
+                    note=NOT_IN_CHANNEL_NOTE if error in CANNOT_POST else "",
+                    logger=services.logger,
+                    record=record,
+                )
 
     async def answer(domain: str) -> None:
         outcome = await obtain(services, domain)

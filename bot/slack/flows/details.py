@@ -25,7 +25,7 @@ from bot.slack.blocks.help_builder import build_error_message
 from bot.slack.blocks.ids import ACTION_DNS, ACTION_MX, ACTION_POLICY
 from bot.slack.checking import admit, obtain
 from bot.slack.flows.action_body import Click
-from bot.slack.flows.replies import respond_checked, slack_error
+from bot.slack.flows.replies import private_fallback, respond_checked, slack_error
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
 
@@ -90,6 +90,25 @@ async def run_details(
         services.logger.warning(
             "views.update failed domain=%s error=%s", domain, slack_error(exc) or type(exc).__name__
         )
+        # The window would stay on "loading": say so, privately (the person may have closed it).
+        await respond_checked(
+            respond,
+            build_error_message(
+                f"I couldn't show the details of {domain} in the window. "
+                "Please click the button again."
+            ),
+            logger=services.logger,
+            record=record,
+            fallback=private_fallback(
+                client,
+                channel=click.channel,
+                user=click.user,
+                logger=services.logger,
+                record=record,
+            ),
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
 
 async def _open(
@@ -115,6 +134,13 @@ async def _open(
             message,
             logger=services.logger,
             record=record,
+            fallback=private_fallback(
+                client,
+                channel=click.channel,
+                user=click.user,
+                logger=services.logger,
+                record=record,
+            ),
             response_type="ephemeral",
             replace_original=False,
         )

@@ -16,11 +16,9 @@ from bot.slack.blocks.explain_builder import build_explain_message
 from bot.slack.blocks.help_builder import build_error_message, build_not_in_channel_message
 from bot.slack.checking import admit, obtain
 from bot.slack.flows.action_body import Click
-from bot.slack.flows.replies import respond_checked, slack_error
+from bot.slack.flows.replies import CANNOT_POST, private_fallback, respond_checked, slack_error
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
-
-CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
 async def run_explain(
@@ -31,12 +29,17 @@ async def run_explain(
     client: AsyncWebClient,
     respond: AsyncRespond,
 ) -> None:
+    fallback = private_fallback(
+        client, channel=click.channel, user=click.user, logger=services.logger, record=record
+    )
+
     async def private(message: dict[str, object]) -> None:
         await respond_checked(
             respond,
             dict(message),
             logger=services.logger,
             record=record,
+            fallback=fallback,
             response_type="ephemeral",
             replace_original=False,
         )
@@ -70,4 +73,6 @@ async def run_explain(
             record.outcome = "not_in_channel"
             await private(build_not_in_channel_message("Explain in thread"))
             return
+        # Anything else (after the client's own retries of 429 and 5xx): the guard logs it
+        # and tells the clicker privately that it went wrong.
         raise

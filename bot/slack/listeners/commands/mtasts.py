@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.flows.command import run_command
 from bot.slack.flows.guard import guarded
@@ -18,14 +19,25 @@ COMMAND = "/mtasts"
 
 def mtasts_command(
     services: Services,
-) -> Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]:
-    async def on_mtasts_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+) -> Callable[[AsyncAck, dict[str, Any], AsyncRespond, AsyncWebClient], Awaitable[None]]:
+    async def on_mtasts_command(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         team, user = body.get("team_id"), body.get("user_id")
+        channel = body.get("channel_id")
 
         async def work(record: RequestRecord) -> None:
             text = str(body.get("text") or "")
             await run_command(
-                services, record, text=text, team=team, user=user, ack=ack, respond=respond
+                services,
+                record,
+                text=text,
+                team=team,
+                user=user,
+                ack=ack,
+                respond=respond,
+                client=client,
+                channel=channel if isinstance(channel, str) else None,
             )
 
         async def reply(message: dict[str, Any]) -> None:
