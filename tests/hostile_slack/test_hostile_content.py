@@ -224,16 +224,28 @@ async def test_no_hostile_text_becomes_markup_anywhere_the_app_posts(hostile: Ha
     h.standin.set_not_in_channel("C0NOTMEMBER")
     await h.click(ACTION_EXPLAIN, TXT, channel="C0NOTMEMBER", message_ts="1700000304.000100")
 
+    # 5. The private fallbacks carry the same data: a mention where the bot is not a member
+    # (answered by DM) and a command whose response_url is used up (answered ephemerally).
+    await h.send(h.slack.mention(POLICY, channel="C0NOTMEMBER", ts="1700000305.000100"))
+    used = h.standin.new_response_url()
+    for _ in range(5):
+        async with h.session.post(used, json={"text": "earlier"}):
+            pass
+    await h.send(h.slack.slash_command(MXD, response_url=used))
+
     await h.wait_for(
         lambda calls: (
             len(h.standin.calls_to("views.open")) >= 10
-            and len(h.standin.calls_to("chat.postMessage")) >= 3 + 3 + 2
+            and len(h.standin.calls_to("chat.postMessage")) >= 3 + 3 + 2 + 1
+            and h.standin.calls_to("chat.postEphemeral")
         ),
         timeout=20,
     )
     await h.idle()
-    calls = all_posted(h)
+    calls = [c for c in all_posted(h) if c.args.get("text") != "earlier"]
     assert_harmless(calls)
+    dms = [c for c in calls if c.method == "chat.postMessage" and c.args["channel"] == "U0CALLER"]
+    assert dms, "the not-in-channel mention was not answered by DM"
 
     # The hostile data really reached Slack (escaped): otherwise this proves nothing.
     text = posted_text(h)
@@ -246,7 +258,7 @@ async def test_no_hostile_text_becomes_markup_anywhere_the_app_posts(hostile: Ha
         assert needle in text, needle
     assert "&lt;https://evil.example|" in text
     assert "&amp;lt;!everyone&amp;gt;" in text  # an entity in the data is shown, not decoded
-    for method in ("views.open", "chat.postMessage", "response_url"):
+    for method in ("views.open", "chat.postMessage", "response_url", "chat.postEphemeral"):
         assert any(c.method == method and c.ok for c in calls), method
     # Modals carried the grafted banner and certificate, escaped.
     views = json.dumps([c.args for c in h.standin.calls_to("views.open")])
