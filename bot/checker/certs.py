@@ -6,11 +6,12 @@ import datetime as dt
 import functools
 import ssl
 from contextvars import ContextVar
-
-from cryptography import x509
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING
 
 from bot.checker.model import CertInfo
+
+if TYPE_CHECKING:  # imported when first needed: it costs ~35 ms at start-up
+    from cryptography import x509
 
 # OpenSSL verify codes we explain in words (X509_V_ERR_*).
 _EXPIRED = 10
@@ -66,6 +67,8 @@ def cert_info(der: bytes | None, now: dt.datetime | None = None) -> CertInfo | N
     """Subject, issuer, SAN and expiry of a DER certificate; None if it cannot be read."""
     if not der:
         return None
+    from cryptography import x509
+
     try:
         cert = x509.load_der_x509_certificate(der)
     except ValueError:
@@ -87,6 +90,8 @@ def cert_info(der: bytes | None, now: dt.datetime | None = None) -> CertInfo | N
 
 
 def _name(name: x509.Name) -> str:
+    from cryptography.x509.oid import NameOID
+
     try:
         cns = name.get_attributes_for_oid(NameOID.COMMON_NAME)
         if cns:
