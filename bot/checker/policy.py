@@ -18,6 +18,7 @@ Choices where the RFC leaves room:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -201,16 +202,25 @@ def _duplicate(first: _Line, later: _Line, state: _State) -> None:
     )
 
 
+# Lines without a colon, or with an unknown key, looked at for a "did you mean" hint.
+_HINT_LINES = 200
+
+
+@functools.lru_cache(maxsize=512)
+def _meant(key: str) -> str | None:
+    return did_you_mean(key, KEYS)
+
+
 def _hint_for(key: str, state: _State) -> str:
     """A note on an unknown key that was probably meant to be `key`."""
-    for line in state.no_colon:
-        if line.key == key or did_you_mean(line.key, KEYS) == key:
+    for line in state.no_colon[:_HINT_LINES]:
+        if line.key == key or _meant(line.key) == key:
             return (
                 f" Line {line.number} {show(line.value)} looks meant as '{key}' but has no"
                 " colon, so senders cannot read it."
             )
-    for line in state.unknown:
-        if did_you_mean(line.key, KEYS) == key:
+    for line in state.unknown[:_HINT_LINES]:
+        if _meant(line.key) == key:
             return (
                 f" Line {line.number} has {show(line.key)}, probably meant as '{key}', but keys"
                 " are case-sensitive and exact, so senders ignore it."
@@ -412,8 +422,10 @@ def _is_ip(text: str) -> bool:
 
 
 def _report_unknown(state: _State) -> None:
-    for line in state.unknown:
-        meant = did_you_mean(line.key, KEYS)
+    for index, line in enumerate(state.unknown):
+        # Only the first findings of a code are shown (`_capped`): suggest for those only,
+        # so 64 KiB of made-up keys costs no more than a few.
+        meant = _meant(line.key) if index < limits.MAX_FINDINGS_PER_CODE else None
         if meant:
             message = (
                 f"Line {line.number}: {show(line.key)} is not a key RFC 8461 defines; did you"

@@ -99,7 +99,7 @@ def _repaired(txt: str) -> str | None:
         name, _, value = field.partition("=")
         if name.strip() != "rua":
             continue
-        for uri in re.split(r"[ \t]*,[ \t]*", value.strip(" \t")):
+        for uri in _uris(value):
             if uri and _check_uri(uri) is None:
                 entries.append(uri)
             elif "@" in uri and _SCHEME.match(uri) is None and _check_uri(f"mailto:{uri}") is None:
@@ -115,13 +115,21 @@ def _parse_rua(value: str, problems: list[str]) -> list[str]:
         problems.append("'rua' is empty; it must list at least one mailto: or https: URI")
         return []
     good: list[str] = []
-    for uri in re.split(r"[ \t]*,[ \t]*", value.strip(" \t")):
+    for uri in _uris(value):
         problem = _check_uri(uri)
         if problem:
             problems.append(problem)
         else:
             good.append(uri)
     return good
+
+
+def _uris(value: str) -> list[str]:
+    """The comma-separated rua entries, at most MAX_RUA_URIS of them (the rest ignored:
+    no real record has that many, and each costs a host-name check)."""
+    return re.split(r"[ \t]*,[ \t]*", value.strip(" \t"), maxsplit=limits.MAX_RUA_URIS)[
+        : limits.MAX_RUA_URIS
+    ]
 
 
 def _check_uri(uri: str) -> str | None:
