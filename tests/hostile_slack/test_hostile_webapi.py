@@ -247,3 +247,18 @@ async def test_failed_views_update_tells_the_clicker(harness: Harness) -> None:
     assert [c.error for c in h.standin.calls_to("views.update")] == ["internal_error"]
     assert told[0].args["response_type"] == "ephemeral"
     assert "modal.example" in told[0].args["text"]
+
+
+async def test_views_update_of_a_closed_window_is_not_reported_to_the_clicker(
+    harness: Harness,
+) -> None:
+    h = harness
+    gate = h.checker.hold("closed.example")
+    h.standin.fail_once("views.update", "not_found")  # what Slack says once it was closed
+    _, url, _ = await h.click(ACTION_MX, "closed.example")
+    await h.wait_for(lambda calls: h.standin.calls_to("views.open"))
+    gate.set()
+    await h.wait_for(lambda calls: h.standin.calls_to("views.update"))
+    await h.idle()
+    assert h.standin.response_posts(url) == []
+    assert h.standin.calls_to("chat.postEphemeral") == []

@@ -90,7 +90,9 @@ async def run_details(
         services.logger.warning(
             "views.update failed domain=%s error=%s", domain, slack_error(exc) or type(exc).__name__
         )
-        # The window would stay on "loading": say so, privately (the person may have closed it).
+        if slack_error(exc) == "not_found":
+            return  # the person closed the window: nothing to tell
+        # The window would stay on "loading": say so, privately.
         await respond_checked(
             respond,
             build_error_message(
