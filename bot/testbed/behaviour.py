@@ -89,7 +89,7 @@ SmtpKind = Literal[
     "drop_after_starttls",  # answers STARTTLS with 220, then closes
     "ehlo_many",  # a 60-line EHLO reply with STARTTLS in the middle; then healthy TLS
     "ehlo_too_many",  # an EHLO reply that never ends (more lines than any client reads)
-    "ehlo_long_line",  # an EHLO reply line of 64 KiB
+    "ehlo_long_line",  # an EHLO reply line of 8 KiB (within asyncio's default limit)
     "tls_stall",  # answers STARTTLS with 220, then never says a word of TLS
 ]
 

@@ -147,7 +147,7 @@ class RawSmtp:
         """Answer EHLO with more than a client should read: endless lines, or one huge line."""
         await conn.send(f"250-{self.hostname}\r\n".encode())
         if kind == "ehlo_long_line":
-            await conn.send(b"250-" + b"X" * (64 * 1024) + b"\r\n250 OK\r\n")
+            await conn.send(b"250-" + b"X" * (8 * 1024) + b"\r\n250 OK\r\n")
             return
         while True:  # until the client hangs up
             first = self.lines_sent

@@ -30,7 +30,7 @@ from bot.testbed.behaviour import DnsFault, Framing, HttpBehaviour, Mx, PolicyHo
 from bot.testbed.scenario import Scenario, make, policy_text
 
 SHORT = 1.5  # budget (s) of the checks that wait for something to be cut off
-MARGIN = 0.75  # what a check may overrun its budget by (a bound, not a benchmark)
+MARGIN = 0.4  # what a check may overrun its budget by (a bound, not a benchmark)
 MB = 1024 * 1024
 FRAMINGS: tuple[Framing, ...] = ("length", "close", "chunked")
 TEN_MB = b"# padding " + b"x" * (10 * MB - 11) + b"\n"
