@@ -9,10 +9,11 @@ checker was never called.
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
-from slack_harness import Harness, running_app, web_calls
+from slack_harness import BOT_TOKEN, SIGNING_SECRET, Harness, running_app, web_calls
 
 from bot.slack.blocks.ids import ACTION_POLICY, ACTION_RECHECK
 from bot.slack.replay import WINDOW, ReplayGuard, Verdict
@@ -199,3 +200,30 @@ def test_guard_memory_is_bounded_and_forged_requests_are_not_remembered() -> Non
         }
         assert guard.check(body, good) is Verdict.OK
     assert len(guard) == 5
+
+
+async def test_refusals_log_the_reason_but_no_secret_or_signature(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = harness
+    caplog.set_level(logging.DEBUG)
+    url = h.standin.new_response_url()
+    good = h.slack.slash_command("help", response_url=url)
+    forged = h.slack.slash_command("help", response_url=url, secret="wrong")
+    assert (await h.send(good)).status == 200
+    assert (await h.send(good)).status == 401
+    assert (await h.send(forged)).status == 401
+    await h.idle()
+    text = "\n".join(
+        r.getMessage() + (logging.Formatter().formatException(r.exc_info) if r.exc_info else "")
+        for r in caplog.records
+    )
+    assert "reason=replay" in text
+    assert "reason=invalid" in text
+    for secret in (
+        SIGNING_SECRET,
+        BOT_TOKEN,
+        good.headers["X-Slack-Signature"],
+        forged.headers["X-Slack-Signature"],
+    ):
+        assert secret not in text
