@@ -5,6 +5,11 @@ serves HTTP on the port; with it the app connects over Socket Mode and the
 port serves only `/healthz`, which then reports the connection state.
 SIGTERM/SIGINT stop taking requests, let work in flight finish (briefly), and
 exit. A token Slack refuses at start-up stops it with one line (exit 2).
+
+In HTTP mode every request to `/slack/events` first passes the replay guard
+(bot/slack/replay.py): a bad signature, a timestamp more than five minutes
+off, or the very same signed request a second time gets 401 before Bolt sees
+it. Socket Mode has no signatures; the guard does not apply there.
 """
 
 from __future__ import annotations
