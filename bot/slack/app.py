@@ -206,6 +206,8 @@ def build_app(
 ) -> AsyncApp:
     """The Bolt app with every listener registered; `app.services` holds what they share."""
     services = services or build_services(config, check=check)
+    if services.replay is None and config.signing_secret:
+        services.replay = ReplayGuard(config.signing_secret)  # HTTP mode always has one
     app = AsyncApp(
         name="mtasts",
         client=client or make_client(config),
