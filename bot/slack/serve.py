@@ -46,6 +46,27 @@ log = logging.getLogger("mtasts.slack.serve")
 HealthFn = Callable[[], Awaitable[tuple[bool, dict[str, object]]]]
 
 
+def malformed(body: object) -> str | None:
+    """The field of a (signed) body that Bolt would crash on, if any.
+
+    Slack never sends these shapes; a body that has them is refused with 400
+    rather than reaching Bolt, whose matchers dereference them unchecked.
+    """
+    if not isinstance(body, dict):
+        return "body"
+    for key in ("event", "view"):
+        if key in body and not isinstance(body[key], dict):
+            return key
+    if "actions" in body:
+        actions = body["actions"]
+        if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+            return "actions"
+    for key in ("team", "user", "channel", "container", "message", "enterprise"):
+        if body.get(key) is not None and not isinstance(body[key], (dict, str)):
+            return key
+    return None
+
+
 def make_web_app(app: AsyncApp | None, *, health: HealthFn | None = None) -> web.Application:
     """The aiohttp application: Slack's request URL (when `app` is given) and /healthz."""
     web_app = web.Application(client_max_size=MAX_BODY)
@@ -65,8 +86,20 @@ def make_web_app(app: AsyncApp | None, *, health: HealthFn | None = None) -> web
             if verdict is Verdict.RETRY:
                 log.info("request ignored reason=retry_of_a_delivery_already_accepted")
                 return web.Response(status=200, text="")
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await app.async_dispatch(bolt_request)
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            # Signed but unreadable (not JSON / not a form Bolt understands): nothing to do.
+            log.warning("request refused reason=unreadable_body error=%s", type(exc).__name__)
+            return web.json_response({"error": "bad request"}, status=400)
+        if (problem := malformed(bolt_request.body)) is not None:
+            log.warning("request refused reason=malformed_body field=%s", problem)
+            return web.json_response({"error": "bad request"}, status=400)
+        try:
+            bolt_response = await app.async_dispatch(bolt_request)
+        except Exception as exc:  # Bolt choked on a shape Slack does not send
+            log.warning("request refused reason=bolt_failed error=%s", type(exc).__name__)
+            return web.json_response({"error": "bad request"}, status=400)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
