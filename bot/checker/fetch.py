@@ -110,11 +110,19 @@ async def fetch_policy(
     )
     handshakes: list[ssl.SSLObject] = []
     completed_handshakes.set(handshakes)
+    received: list[int] = []  # sizes of the body pieces read so far
     try:
         async with asyncio.timeout(budget + 0.5), session:
-            return await _get(session, evidence, host, headers, handshakes)
+            return await _get(session, evidence, host, headers, handshakes, received)
     except TimeoutError:
-        return FetchResult("timeout", evidence, error=f"no complete answer within {budget:.1f} s")
+        if evidence.status is None:
+            error = f"no HTTP response within {budget:.1f} s"
+        else:
+            error = (
+                f"the server sent its headers (HTTP {evidence.status}) but only "
+                f"{sum(received)} bytes of the body within {budget:.1f} s"
+            )
+        return FetchResult("timeout", evidence, error=error)
     except aiohttp.ClientConnectorCertificateError as exc:
         verify = exc.certificate_error
         if isinstance(verify, ssl.SSLCertVerificationError):
@@ -149,6 +157,7 @@ async def _get(
     host: str,
     headers: dict[str, str],
     handshakes: list[ssl.SSLObject],
+    received: list[int],
 ) -> FetchResult:
     async with session.get(evidence.url, headers=headers, allow_redirects=False) as resp:
         evidence.status = resp.status
@@ -160,13 +169,13 @@ async def _get(
             return FetchResult("redirect", evidence)
         if resp.status != 200:
             return FetchResult("http_status", evidence)
-        body = await _read_bounded(resp.content)
+        body = await _read_bounded(resp.content, received)
         if len(body) > limits.MAX_POLICY_BYTES:
             return FetchResult("too_large", evidence, body=body[: limits.MAX_POLICY_BYTES])
         return FetchResult("ok", evidence, body=body)
 
 
-async def _read_bounded(content: aiohttp.StreamReader) -> bytes:
+async def _read_bounded(content: aiohttp.StreamReader, received: list[int]) -> bytes:
     """Read at most 64 KiB + 1 byte: enough to know the body is too large."""
     wanted = limits.MAX_POLICY_BYTES + 1
     chunks: list[bytes] = []
@@ -176,6 +185,7 @@ async def _read_bounded(content: aiohttp.StreamReader) -> bytes:
         if not chunk:
             break
         chunks.append(chunk)
+        received.append(len(chunk))
         size += len(chunk)
     return b"".join(chunks)
 
