@@ -163,15 +163,26 @@ def make_client(config: SlackConfig, *, retry_backoff: float = 0.5) -> AsyncWebC
 
 
 def default_check(config: SlackConfig) -> CheckFn:
-    """The real checker with the configured Settings (imported only when used)."""
-    from bot.checker.engine import check
+    """The real checker with the configured Settings, on an event loop of its own.
 
-    settings = config.settings
+    Checks run in a worker thread (`BackgroundChecker`), so their TLS handshakes and
+    DNS parsing never queue ahead of an acknowledgement on the app's loop. The
+    returned callable has `close()`, which the cache calls at shutdown.
+    """
+    from bot.checker.background import BackgroundChecker
 
-    async def check_domain(domain: str) -> Any:
-        return await check(domain, settings)
+    return _ThreadedCheck(BackgroundChecker(config.settings))
 
-    return check_domain
+
+class _ThreadedCheck:
+    def __init__(self, checker: Any) -> None:
+        self._checker = checker
+
+    async def __call__(self, domain: str) -> Any:
+        return await self._checker.check(domain)
+
+    def close(self) -> None:
+        self._checker.close()
 
 
 def build_services(

@@ -147,3 +147,6 @@ class MemoryResultCache:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        close = getattr(self._check, "close", None)
+        if callable(close):
+            close()  # e.g. the worker thread the checks run on

@@ -79,8 +79,12 @@ def _cert_lines(cert: CertInfo | None) -> list[str]:
     else:
         lines.append("*Names (SAN):* none")
     if cert.not_after:
-        left = f" ({cert.days_left} days left)" if cert.days_left is not None else ""
-        lines.append(f"*Expires:* {inline_code(cert.not_after, 40)}{left}")
+        days = cert.days_left
+        if days is not None and days < 0:
+            lines.append(f"*Expired:* {inline_code(cert.not_after, 40)} :x:")
+        else:
+            left = f" ({days} days left)" if days is not None else ""
+            lines.append(f"*Expires:* {inline_code(cert.not_after, 40)}{left}")
     return lines
 
 
