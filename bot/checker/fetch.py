@@ -161,11 +161,12 @@ async def _get(
 ) -> FetchResult:
     async with session.get(evidence.url, headers=headers, allow_redirects=False) as resp:
         evidence.status = resp.status
-        evidence.content_type = resp.headers.get("Content-Type")
+        ctype = resp.headers.get("Content-Type")
+        evidence.content_type = None if ctype is None else _printable(ctype[:200])
         if handshakes:
             evidence.cert = cert_info(handshakes[-1].getpeercert(binary_form=True))
         if 300 <= resp.status < 400:
-            evidence.location = resp.headers.get("Location", "")[:500]
+            evidence.location = _printable(resp.headers.get("Location", "")[:500])
             return FetchResult("redirect", evidence)
         if resp.status != 200:
             return FetchResult("http_status", evidence)
@@ -213,6 +214,13 @@ async def _read_invalid_cert(
     return None
 
 
+def _printable(text: str) -> str:
+    """Header text as shown to people: control characters escaped (no terminal tricks)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _reason(exc: BaseException) -> str:
     inner: Any = getattr(exc, "os_error", None) or exc
     return str(getattr(inner, "reason", None) or inner)[:160]
@@ -224,5 +232,5 @@ def _client_error_text(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientPayloadError):
         return "the server broke off while sending the policy"
     if isinstance(exc, aiohttp.ClientResponseError):
-        return f"the server sent an invalid HTTP response ({exc.message})"[:200]
-    return f"the connection failed ({type(exc).__name__}: {exc})"[:200]
+        return _printable(f"the server sent an invalid HTTP response ({exc.message})"[:200])
+    return _printable(f"the connection failed ({type(exc).__name__}: {exc})"[:200])

@@ -39,14 +39,21 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
             raise _SmtpError(
                 f"the server sent a reply line over {limits.SMTP_MAX_LINE} bytes"
             ) from None
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        line = _printable(raw.decode("utf-8", "replace").rstrip("\r\n"))
         code = line[:3]
         if len(line) < 3 or not code.isdigit() or (len(line) > 3 and line[3] not in " -"):
-            raise _SmtpError(f"the server sent something that is not SMTP: {line[:80]!r}")
+            raise _SmtpError(f"the server sent something that is not SMTP: '{line[:80]}'")
         lines.append(line[4:])
         if len(line) == 3 or line[3] == " ":
             return int(code), lines
     raise _SmtpError(f"the server sent a reply of more than {limits.SMTP_MAX_REPLY_LINES} lines")
+
+
+def _printable(text: str) -> str:
+    """A reply line as shown to people: control characters escaped (no terminal tricks)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 async def _command(

@@ -101,6 +101,7 @@ class Smtp:
     kind: SmtpKind = "starttls"
     cert: CertKind = "valid"
     delay: float = 0.0  # seconds before each reply, the greeting included
+    banner: str = ""  # raw kinds: the greeting's text (after the code), e.g. with escapes
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,7 +160,8 @@ class RawSmtp:
         if kind == "stall":
             await asyncio.Event().wait()
         if kind == "banner_554":
-            await self._reply(conn, f"554 {self.hostname} no SMTP service here\r\n")
+            text = self.behaviour.banner or f"{self.hostname} no SMTP service here"
+            await conn.send(f"554 {text}\r\n".encode("utf-8", "surrogateescape"))
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.readline(), 5.0)  # let the client QUIT
             await self._reply(conn, "221 bye\r\n")

@@ -32,6 +32,7 @@ from bot.testbed.scenario import Scenario, make, policy_text
 SHORT = 1.5  # budget (s) of the checks that wait for something to be cut off
 MARGIN = 0.4  # what a check may overrun its budget by (a bound, not a benchmark)
 MB = 1024 * 1024
+ESC = "\x1b[2J\x1b[31mPWNED\x07"  # clear screen, red, bell
 FRAMINGS: tuple[Framing, ...] = ("length", "close", "chunked")
 TEN_MB = b"# padding " + b"x" * (10 * MB - 11) + b"\n"
 GZIP_BOMB = gzip.compress(policy_text(mx=["mx1.h-gzip.example"]) + b"\n" * (10 * MB), 9)
@@ -278,6 +279,54 @@ def scenarios() -> list[Scenario]:
                 ("ehlo_too_many", ["mx_unreachable"]),
                 ("ehlo_long_line", ["mx_unreachable"]),
             ]
+        ),
+        # --- text meant for a terminal ------------------------------------------
+        make(
+            "h-escape-ctype.example",
+            "a Content-Type with terminal escape sequences",
+            ["policy_content_type"],
+            http=HttpBehaviour(body=_body("h-escape-ctype.example"), content_type="text/x" + ESC),
+        ),
+        make(
+            "h-escape-location.example",
+            "a redirect whose Location holds terminal escape sequences",
+            ["policy_redirect"],
+            expect_mode=None,
+            http=HttpBehaviour(status=302, location="https://x.example/" + ESC),
+        ),
+        make(
+            "h-escape-banner.example",
+            "a 554 greeting with terminal escape sequences",
+            ["mx_unreachable"],
+            mx=(Mx("mx1.h-escape-banner.example", 10, Smtp("banner_554", banner="no " + ESC)),),
+        ),
+        make(
+            "h-many-headers.example",
+            "the policy host sends 50,000 header lines",
+            ["policy_connect_failed"],
+            expect_mode=None,
+            http=HttpBehaviour(
+                body=_body("h-many-headers.example"),
+                headers=tuple((f"X-H{i}", "x") for i in range(50_000)),
+            ),
+        ),
+        make(
+            "h-long-header.example",
+            "the policy host sends a 1 MB header line",
+            ["policy_connect_failed"],
+            expect_mode=None,
+            http=HttpBehaviour(body=_body("h-long-header.example"), headers=(("X-L", "a" * MB),)),
+        ),
+        make(
+            "h-many-addresses.example",
+            "the MX host has 20 addresses, none listening",
+            ["mx_unreachable"],
+            mx=(Mx("mx1.h-many-addresses.example", 10, resolvable=False),),
+            records=tuple(
+                Rr("mx1.h-many-addresses.example", "A", f"127.77.250.{i}") for i in range(1, 21)
+            ),
+            body=policy_text(mx=["mx1.h-many-addresses.example"]),
+            settings=short,
         ),
         # --- addresses -----------------------------------------------------------
         *(_blocked(name, address) for name, address in BLOCKED.items()),

@@ -130,3 +130,11 @@ def test_mx_hosts_without_address_are_named_with_the_reason(hostile: dict[str, C
     assert "no such name" in by_host["mx1.h-mx-noaddr.example"]
     assert "no A/AAAA" in by_host["mx2.h-mx-noaddr.example"]
     assert all(m.tls is None for m in c.report.mx)  # nothing to probe
+
+
+def test_many_addresses_are_probed_up_to_the_bound(hostile: dict[str, Checked]) -> None:
+    c = hostile["h-many-addresses.example"]
+    (mx,) = c.report.mx
+    assert len(mx.addresses) == limits.MAX_ADDRESSES_PER_HOST
+    assert mx.tls is not None
+    assert len(mx.tls.probes) == limits.MAX_ADDRESSES_PER_HOST

@@ -134,3 +134,20 @@ def test_gzip_is_never_asked_for_nor_decompressed(
     for host, headers in hostile_bed.https.request_headers:
         assert headers.get("accept-encoding") == "identity", (host, headers)
         assert headers.get("cache-control") == "no-cache", (host, headers)
+
+
+@pytest.mark.parametrize(
+    ("domain", "words"),
+    [
+        ("h-many-headers.example", "invalid HTTP response (Too many headers"),
+        ("h-long-header.example", "invalid HTTP response (Got more than 16384 bytes"),
+    ],
+)
+def test_header_floods_are_refused_early(
+    hostile: dict[str, Checked], hostile_bed: Testbed, domain: str, words: str
+) -> None:
+    c = hostile[domain]
+    message = c.only("policy_connect_failed")
+    assert words in message, message
+    assert len(message) < 600
+    c.assert_within_budget()

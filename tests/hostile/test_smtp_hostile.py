@@ -87,3 +87,16 @@ def test_endless_ehlo_is_read_only_up_to_the_line_bound(
 def test_long_line_ends_the_probe_without_waiting(hostile: dict[str, Checked]) -> None:
     c = hostile[_d("ehlo-long-line")]
     assert c.seconds < c.budget
+
+
+def test_no_message_of_any_hostile_report_carries_control_characters(
+    hostile: dict[str, Checked],
+) -> None:
+    """Banners, headers, records and bodies chosen by a server reach a terminal or Slack
+    only with their control characters escaped (no screen clearing, colours or bells)."""
+    for c in hostile.values():
+        for f in c.report.findings:
+            for text in (f.message, f.subject, f.fix or ""):
+                assert all(ch.isprintable() or ch == "\n" for ch in text), (f.code, text)
+    banner = hostile["h-escape-banner.example"].only("mx_unreachable")
+    assert "\\x1b[2J\\x1b[31mPWNED\\x07" in banner
