@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+import weakref
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -525,11 +526,27 @@ def _alignment(
 # --- SMTP ------------------------------------------------------------------------
 
 
+# SMTP connections open at once across all checks of one event loop (the CLI's many
+# domains, the Slack app's concurrent requests): limits.MAX_PROBES_IN_FLIGHT.
+_IN_FLIGHT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _in_flight_gate() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    gate = _IN_FLIGHT.get(loop)
+    if gate is None:
+        gate = _IN_FLIGHT[loop] = asyncio.Semaphore(limits.MAX_PROBES_IN_FLIGHT)
+    return gate
+
+
 async def _probe_all(hosts: list[MxHost], settings: Settings, deadline: float) -> None:
     gate = asyncio.Semaphore(_PROBES_PER_CHECK)
+    everyone = _in_flight_gate()
 
     async def one(mx: MxHost, address: str) -> AddressProbe:
-        async with gate:
+        async with gate, everyone:
             return await probe_address(
                 mx.host,
                 address,

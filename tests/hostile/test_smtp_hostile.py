@@ -3,10 +3,15 @@ finding naming what it did, within the budget; reads are bounded in lines and by
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from typing import Any
+
 import pytest
 from hostile_scenarios import Checked
 
-from bot.checker import limits
+from bot.checker import engine, limits
+from bot.checker.model import AddressProbe
 from bot.testbed.bed import Testbed
 
 
@@ -100,3 +105,29 @@ def test_no_message_of_any_hostile_report_carries_control_characters(
                 assert all(ch.isprintable() or ch == "\n" for ch in text), (f.code, text)
     banner = hostile["h-escape-banner.example"].only("mx_unreachable")
     assert "\\x1b[2J\\x1b[31mPWNED\\x07" in banner
+
+
+async def test_probes_in_flight_are_bounded_across_checks(
+    hostile_bed: Testbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three checks of a domain with 100 MX at once: never more than
+    MAX_PROBES_IN_FLIGHT SMTP probes open together (here lowered to 10), all complete."""
+    in_flight, peak = 0, 0
+    real = engine.probe_address
+
+    async def counted(*args: Any, **kwargs: Any) -> AddressProbe:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            return await real(*args, **kwargs)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(limits, "MAX_PROBES_IN_FLIGHT", 10)
+    monkeypatch.setattr(engine, "_IN_FLIGHT", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(engine, "probe_address", counted)
+    settings = hostile_bed.settings_for("h-mx-100.example")
+    reports = await asyncio.gather(*(engine.check("h-mx-100.example", settings) for _ in range(3)))
+    assert peak == 10
+    assert [r.status for r in reports] == ["pass"] * 3
