@@ -232,5 +232,6 @@ def _client_error_text(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientPayloadError):
         return "the server broke off while sending the policy"
     if isinstance(exc, aiohttp.ClientResponseError):
-        return _printable(f"the server sent an invalid HTTP response ({exc.message})"[:200])
+        what = " ".join(str(exc.message).split())  # aiohttp's parser speaks in several lines
+        return _printable(f"the server sent an invalid HTTP response ({what}"[:199] + ")")
     return _printable(f"the connection failed ({type(exc).__name__}: {exc})"[:200])

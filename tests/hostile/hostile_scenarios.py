@@ -317,6 +317,25 @@ def scenarios() -> list[Scenario]:
             expect_mode=None,
             http=HttpBehaviour(body=_body("h-long-header.example"), headers=(("X-L", "a" * MB),)),
         ),
+        *(
+            make(
+                f"h-http-{name}.example",
+                f"malformed HTTP: {name}",
+                ["policy_connect_failed"],
+                expect_mode=None,
+                http=HttpBehaviour(body=_body(f"h-http-{name}.example"), **how),  # type: ignore[arg-type]
+            )
+            for name, how in [
+                ("ssh", {"version": "SSH-2.0-OpenSSH_9.6"}),
+                ("status-0", {"status": 0}),
+                (
+                    "length-and-chunked",
+                    {"framing": "chunked", "headers": (("Content-Length", "5"),)},
+                ),
+                ("two-lengths", {"headers": (("Content-Length", "3"),)}),
+                ("negative-length", {"framing": "close", "headers": (("Content-Length", "-5"),)}),
+            ]
+        ),
         make(
             "h-many-addresses.example",
             "the MX host has 20 addresses, none listening",

@@ -141,9 +141,14 @@ def test_gzip_is_never_asked_for_nor_decompressed(
     [
         ("h-many-headers.example", "invalid HTTP response (Too many headers"),
         ("h-long-header.example", "invalid HTTP response (Got more than 16384 bytes"),
+        ("h-http-ssh.example", "invalid HTTP response (Bad status line"),
+        ("h-http-status-0.example", "invalid HTTP response (Bad status line"),
+        ("h-http-length-and-chunked.example", "Content-Length can't be present with"),
+        ("h-http-two-lengths.example", "Duplicate Content-Length"),
+        ("h-http-negative-length.example", "Invalid character in Content-Length"),
     ],
 )
-def test_header_floods_are_refused_early(
+def test_malformed_http_is_refused_early_saying_why(
     hostile: dict[str, Checked], hostile_bed: Testbed, domain: str, words: str
 ) -> None:
     c = hostile[domain]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hostile_scenarios import Checked
 
-from bot.checker import engine, limits
+from bot.checker import engine, limits, smtp
 from bot.checker.model import AddressProbe
 from bot.testbed.bed import Testbed
 
@@ -113,7 +113,7 @@ async def test_probes_in_flight_are_bounded_across_checks(
     """Three checks of a domain with 100 MX at once: never more than
     MAX_PROBES_IN_FLIGHT SMTP probes open together (here lowered to 10), all complete."""
     in_flight, peak = 0, 0
-    real = engine.probe_address
+    real = smtp.probe_address
 
     async def counted(*args: Any, **kwargs: Any) -> AddressProbe:
         nonlocal in_flight, peak
