@@ -177,8 +177,13 @@ class DnsServer:
         if kind == "truncate" and not tcp:
             reply.header.tc = 1
             return bytes(reply.pack())
-        self._resolve(reply, qname, qtype)
-        out = bytes(reply.pack())
+        try:
+            self._resolve(reply, qname, qtype)
+            out = bytes(reply.pack())
+        except Exception:  # a record dnslib cannot encode: fail like a broken server
+            failed = request.reply()
+            failed.header.rcode = RCODE.SERVFAIL
+            return bytes(failed.pack())
         if not tcp and len(out) > _udp_limit(request):
             # Too big for the client's UDP buffer: TC and no records, as servers do.
             small = request.reply()
