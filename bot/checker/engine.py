@@ -16,6 +16,7 @@ the finding of the step that was cut off.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import time
 import weakref
@@ -151,6 +152,7 @@ async def check(domain: str, settings: Settings) -> Report:
     findings += _policy_cert_expiry(policy_step)
     report.tlsrpt, rpt_findings = _tlsrpt(domain, rpt)
     findings += rpt_findings
+    report.findings = _cap_per_code(findings)
     report.duration_ms = (time.perf_counter() - started) * 1000
     return report
 
@@ -483,18 +485,30 @@ def _limit_addresses(mx: MxHost, settings: Settings) -> None:
 def _alignment(
     domain: str, step: _MxStep, policy: Policy | None, usable: bool, mode: Mode | None
 ) -> list[Finding]:
-    """Which pattern covers each MX; findings only when the policy is in effect."""
+    """Which pattern covers each MX; findings only when the policy is in effect.
+
+    Bounded whatever the policy and DNS hold (thousands of patterns and MX records):
+    near misses are looked for among the first patterns only, unused patterns are found
+    with sets rather than pattern x host, and messages show a few patterns, not all.
+    """
     patterns = policy.mx if policy is not None else []
     out: list[Finding] = []
     hosts = step.hosts
     for mx in hosts:
         mx.matched_by = first_match(patterns, mx.host)
         if mx.matched_by is None and patterns:
-            mx.near_miss = near_miss(patterns, mx.host)
+            mx.near_miss = near_miss(patterns[:_NEAR_MISS_PATTERNS], mx.host)
     if not usable or policy is None:
         return out
     uncovered = [mx for mx in hosts if mx.matched_by is None]
     all_hosts = step.names or [mx.host for mx in hosts]  # beyond MAX_MX_HOSTS too
+    shown = ", ".join(patterns[:_SHOWN_PATTERNS]) or "none"
+    if len(patterns) > _SHOWN_PATTERNS:
+        shown += f", … {len(patterns)} in all"
+    if uncovered:
+        fix = "Add it to the policy file (then publish a new `id`), e.g.:\n" + fixes.policy_text(
+            mode or "testing", all_hosts[: limits.MAX_MX_HOSTS], policy.max_age or 604800
+        )
     for mx in uncovered:
         hint = f" {mx.near_miss}" if mx.near_miss else ""
         out.append(
@@ -502,24 +516,71 @@ def _alignment(
                 "mx_not_covered",
                 mx.host,
                 f"The MX host {mx.host} matches no `mx` pattern of the policy "
-                f"({', '.join(patterns) or 'none'}): {consequence(mode)}.{hint}",
-                "Add it to the policy file (then publish a new `id`), e.g.:\n"
-                + fixes.policy_text(mode or "testing", all_hosts, policy.max_age or 604800),
+                f"({shown}): {consequence(mode)}.{hint}",
+                fix,
                 mode=mode,
             )
         )
     if not step.lookup_failed:
-        for pattern in patterns:
-            if not any(first_match([pattern], h) for h in all_hosts):
-                out.append(
-                    finding(
-                        "mx_pattern_unused",
-                        pattern,
-                        f"The policy pattern {pattern} matches none of {domain}'s MX hosts; "
-                        "it may be left over from an old mail setup.",
-                        "Remove it from the policy if no MX host will use it.",
-                    )
+        for pattern in _unused(patterns, all_hosts):
+            out.append(
+                finding(
+                    "mx_pattern_unused",
+                    pattern,
+                    f"The policy pattern {pattern} matches none of {domain}'s MX hosts; "
+                    "it may be left over from an old mail setup.",
+                    "Remove it from the policy if no MX host will use it.",
                 )
+            )
+    return out
+
+
+_NEAR_MISS_PATTERNS = 100  # patterns compared with an uncovered MX for a "did you mean"
+_SHOWN_PATTERNS = 8  # policy patterns quoted in one message
+
+
+def _unused(patterns: list[str], hosts: list[str]) -> list[str]:
+    """The patterns that match none of `hosts` (as matching.pattern_matches decides),
+    in time linear in patterns + hosts."""
+    names = {h.strip().rstrip(".").lower() for h in hosts}
+    names.discard("")
+    parents = set()
+    for name in names:
+        label, dot, rest = name.partition(".")
+        if label and dot:
+            parents.add(rest)
+    out = []
+    for pattern in patterns:
+        p = pattern.strip().rstrip(".").lower()
+        used = bool(p[2:]) and p[2:] in parents if p.startswith("*.") else bool(p) and p in names
+        if not used:
+            out.append(pattern)
+    return out
+
+
+def _cap_per_code(findings: list[Finding]) -> list[Finding]:
+    """At most MAX_FINDINGS_PER_CODE findings of each code, then one saying how many more
+    (the report of a domain with thousands of MX records or patterns stays readable)."""
+    cap = limits.MAX_FINDINGS_PER_CODE
+    seen: dict[str, int] = {}
+    out: list[Finding] = []
+    dropped: dict[str, list[Finding]] = {}
+    for f in findings:
+        seen[f.code] = seen.get(f.code, 0) + 1
+        if seen[f.code] <= cap:
+            out.append(f)
+        else:
+            dropped.setdefault(f.code, []).append(f)
+    for rest in dropped.values():
+        subjects = ", ".join(f.subject for f in rest[:3])
+        out.append(
+            dataclasses.replace(
+                rest[0],
+                subject=f"{len(rest)} more",
+                message=f"And {len(rest)} more findings like these ({subjects}, …).",
+                fix=None,
+            )
+        )
     return out
 
 

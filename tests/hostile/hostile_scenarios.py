@@ -337,6 +337,16 @@ def scenarios() -> list[Scenario]:
             ]
         ),
         make(
+            "h-mx-flood.example",
+            "2,000 MX records (no addresses) and a 56 KiB policy of 2,000 patterns matching none",
+            ["mx_host_unresolvable", "mx_not_covered", "mx_pattern_unused"],
+            mx=(),
+            records=tuple(
+                Rr("h-mx-flood.example", "MX", f"{i} m{i}.h-mx-flood.example") for i in range(2000)
+            ),
+            body=policy_text(mx=[f"p{i}.h-mx-flood.example" for i in range(2000)]),
+        ),
+        make(
             "h-many-addresses.example",
             "the MX host has 20 addresses, none listening",
             ["mx_unreachable"],

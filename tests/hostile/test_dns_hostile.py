@@ -138,3 +138,20 @@ def test_many_addresses_are_probed_up_to_the_bound(hostile: dict[str, Checked]) 
     assert len(mx.addresses) == limits.MAX_ADDRESSES_PER_HOST
     assert mx.tls is not None
     assert len(mx.tls.probes) == limits.MAX_ADDRESSES_PER_HOST
+
+
+def test_mx_and_pattern_floods_stay_bounded(hostile: dict[str, Checked]) -> None:
+    """2,000 MX hosts against 2,000 policy patterns: the check takes no longer than its
+    budget (no quadratic matching), and the report stays readable: at most
+    MAX_FINDINGS_PER_CODE findings of a code plus one saying how many more."""
+    c = hostile["h-mx-flood.example"]
+    c.assert_within_budget()
+    assert c.report.dns.mx_total == 2000
+    assert len(c.report.mx) == limits.MAX_MX_HOSTS
+    per_code: dict[str, int] = {}
+    for f in c.report.findings:
+        per_code[f.code] = per_code.get(f.code, 0) + 1
+    assert all(n <= limits.MAX_FINDINGS_PER_CODE + 1 for n in per_code.values()), per_code
+    more = [f.message for f in c.report.findings if f.code == "mx_pattern_unused"][-1]
+    assert "1980 more" in more, more
+    assert len(str(c.report.to_json())) < 512 * 1024
