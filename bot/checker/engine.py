@@ -152,7 +152,7 @@ async def check(domain: str, settings: Settings) -> Report:
     findings += _policy_cert_expiry(policy_step)
     report.tlsrpt, rpt_findings = _tlsrpt(domain, rpt)
     findings += rpt_findings
-    report.findings = _cap_per_code(findings)
+    report.findings = _cap_per_code(findings, domain)
     report.duration_ms = (time.perf_counter() - started) * 1000
     return report
 
@@ -558,7 +558,7 @@ def _unused(patterns: list[str], hosts: list[str]) -> list[str]:
     return out
 
 
-def _cap_per_code(findings: list[Finding]) -> list[Finding]:
+def _cap_per_code(findings: list[Finding], domain: str) -> list[Finding]:
     """At most MAX_FINDINGS_PER_CODE findings of each code, then one saying how many more
     (the report of a domain with thousands of MX records or patterns stays readable)."""
     cap = limits.MAX_FINDINGS_PER_CODE
@@ -576,7 +576,7 @@ def _cap_per_code(findings: list[Finding]) -> list[Finding]:
         out.append(
             dataclasses.replace(
                 rest[0],
-                subject=f"{len(rest)} more",
+                subject=domain,
                 message=f"And {len(rest)} more findings like these ({subjects}, …).",
                 fix=None,
             )
