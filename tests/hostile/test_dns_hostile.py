@@ -3,6 +3,8 @@ check ends within its budget."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hostile_scenarios import HOSTILE, Checked
 
@@ -155,3 +157,13 @@ def test_mx_and_pattern_floods_stay_bounded(hostile: dict[str, Checked]) -> None
     more = [f.message for f in c.report.findings if f.code == "mx_pattern_unused"][-1]
     assert "1980 more" in more, more
     assert len(str(c.report.to_json())) < 512 * 1024
+
+
+def test_every_hostile_report_is_one_bounded_json_line(hostile: dict[str, Checked]) -> None:
+    """What `mtasts check --json` prints for each hostile domain: one line of JSON, small
+    whatever the servers sent (10 MB bodies, 10 KB records, thousands of MX records)."""
+    for domain, c in hostile.items():
+        line = json.dumps(c.report.to_json(), ensure_ascii=False)
+        assert "\n" not in line
+        assert len(line.encode()) < 256 * 1024, (domain, len(line))
+        assert json.loads(line)["domain"] == domain
