@@ -608,12 +608,15 @@ async def _probe_all(hosts: list[MxHost], settings: Settings, deadline: float) -
 
     async def one(mx: MxHost, address: str) -> AddressProbe:
         async with gate, everyone:
+            # One address gets SMTP_PROBE_TIMEOUT at most, so a stalled address cannot
+            # hold a slot of the gates for the whole budget of a long check.
+            own = asyncio.get_running_loop().time() + limits.SMTP_PROBE_TIMEOUT
             return await probe_address(
                 mx.host,
                 address,
                 port=settings.smtp_port,
                 ca_file=settings.ca_file,
-                deadline=deadline,
+                deadline=min(deadline, own),
             )
 
     jobs: list[tuple[MxHost, asyncio.Future[AddressProbe]]] = []
@@ -831,8 +834,9 @@ def _timeout_finding(
     return finding(
         "mx_timeout",
         _where(mx, timed, probes),
-        f"The SMTP probe of {mx.host} did not finish within the check's {settings.timeout:g} s "
-        f"budget ({timed[0].error or 'no answer'}); its TLS could not be checked.",
+        f"The SMTP probe of {mx.host} did not finish in time ({timed[0].error or 'no answer'}; "
+        f"the checker waits up to {min(settings.timeout, limits.SMTP_PROBE_TIMEOUT):g} s, "
+        "within the check's budget); its TLS could not be checked.",
         "Check again; if it persists, look for a slow greeting or STARTTLS on the MX.",
     )
 

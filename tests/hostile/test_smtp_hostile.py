@@ -131,3 +131,19 @@ async def test_probes_in_flight_are_bounded_across_checks(
     reports = await asyncio.gather(*(engine.check("h-mx-100.example", settings) for _ in range(3)))
     assert peak == 10
     assert [r.status for r in reports] == ["pass"] * 3
+
+
+async def test_one_address_gets_at_most_smtp_probe_timeout(
+    hostile_bed: Testbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A silent MX is given up after SMTP_PROBE_TIMEOUT (here lowered to 0.3 s) even when
+    the check's budget is longer, so it cannot hold a probe slot for the whole budget."""
+    monkeypatch.setattr(limits, "SMTP_PROBE_TIMEOUT", 0.3)
+    domain = _d("stall")
+    settings = hostile_bed.settings_for(domain, timeout=5.0)
+    started = asyncio.get_running_loop().time()
+    report = await engine.check(domain, settings)
+    elapsed = asyncio.get_running_loop().time() - started
+    assert {f.code for f in report.findings} == {"mx_timeout"}
+    assert "waits up to 0.3 s" in report.findings[0].message
+    assert elapsed < 2.0
