@@ -137,13 +137,21 @@ async def _run_all(
 
     gate = asyncio.Semaphore(settings.concurrency)
 
-    async def one(domain: str) -> Report:
+    async def one(domain: str) -> Report | None:
         async with gate:
-            return await check(domain, settings)
+            try:
+                return await check(domain, settings)
+            except Exception as exc:  # a bug of ours: say so in one line, go on
+                print(
+                    f"mtasts: could not check {domain}: internal error "
+                    f"({type(exc).__name__}: {str(exc)[:200]}); please report this bug",
+                    file=sys.stderr,
+                )
+                return None
 
     # Start at most `concurrency` tasks ahead of the one being printed, so 1,000
     # domains never mean 1,000 pending tasks holding reports.
-    pending: list[asyncio.Task[Report]] = []
+    pending: list[asyncio.Task[Report | None]] = []
     failed = False
     index = 0
     window = max(settings.concurrency * 2, 1)
@@ -153,6 +161,9 @@ async def _run_all(
                 pending.append(asyncio.create_task(one(domains[index])))
                 index += 1
             report = await pending.pop(0)
+            if report is None:
+                failed = True
+                continue
             failed = failed or report.status == "fail"
             out.write(emit(report) + "\n")
             out.flush()

@@ -7,6 +7,8 @@ import json
 import os
 import sys
 
+import pytest
+
 from bot.testbed.bed import Testbed
 
 
@@ -81,3 +83,34 @@ async def test_bad_setting_is_a_usage_error(testbed: Testbed) -> None:
     assert out == ""
     assert "not-an-ip" in err
     assert "Traceback" not in err
+
+
+async def test_a_bug_in_one_check_is_one_line_and_the_others_still_print(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing real can make the engine raise, so here (only) a stand-in does."""
+    import io
+
+    import bot.checker.engine as engine
+    from bot.checker.model import Report
+    from bot.checker.settings import Settings
+    from bot.cli import _run_all
+
+    async def check(domain: str, settings: Settings) -> Report:
+        if domain == "b.example":
+            raise RuntimeError("boom")
+        return Report(domain=domain)
+
+    monkeypatch.setattr(engine, "check", check)
+    out = io.StringIO()
+    failed = await _run_all(["a.example", "b.example", "c.example"], Settings(), str, out)
+    printed = out.getvalue()
+    assert failed is True
+    assert "a.example" in printed
+    assert "c.example" in printed
+    assert "b.example" not in printed
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "mtasts: could not check b.example: internal error (RuntimeError: boom); "
+        "please report this bug"
+    )
