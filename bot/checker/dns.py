@@ -9,6 +9,7 @@ configured.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -22,7 +23,7 @@ import dns.resolver
 import dns.rrset
 
 from bot.checker import limits
-from bot.checker.settings import Settings
+from bot.checker.settings import Nameserver, Settings
 
 Outcome = Literal["ok", "nxdomain", "nodata", "failed", "timeout"]
 T = TypeVar("T")
@@ -44,15 +45,22 @@ class Lookup(Generic[T]):
 
 
 def make_resolver(settings: Settings) -> dns.asyncresolver.Resolver:
-    """An async resolver using the configured nameservers, or the system's."""
-    if settings.nameservers:
+    """An async resolver using the configured nameservers, or the system's.
+
+    One per configuration and process: building one (the system's reads
+    /etc/resolv.conf) costs more than a query. Resolvers keep no per-query state.
+    """
+    return _resolver(settings.nameservers, settings.timeout)
+
+
+@functools.lru_cache(maxsize=16)
+def _resolver(nameservers: tuple[Nameserver, ...], timeout: float) -> dns.asyncresolver.Resolver:
+    if nameservers:
         resolver = dns.asyncresolver.Resolver(configure=False)
-        resolver.nameservers = [
-            dns.nameserver.Do53Nameserver(ns.ip, ns.port) for ns in settings.nameservers
-        ]
+        resolver.nameservers = [dns.nameserver.Do53Nameserver(ns.ip, ns.port) for ns in nameservers]
     else:
         resolver = dns.asyncresolver.Resolver()
-    resolver.lifetime = min(limits.DNS_QUERY_TIMEOUT, settings.timeout)
+    resolver.lifetime = min(limits.DNS_QUERY_TIMEOUT, timeout)
     resolver.timeout = max(0.5, resolver.lifetime / 2)
     resolver.cache = None
     return resolver

@@ -28,12 +28,11 @@ from bot.checker.certs import (
     verifying_context,
 )
 from bot.checker.model import CertInfo, PolicyFetch
+from bot.checker.names import policy_host, policy_url
 
 FetchOutcome = Literal[
     "ok", "connect_failed", "tls_invalid", "redirect", "http_status", "too_large", "timeout"
 ]
-
-POLICY_PATH = "/.well-known/mta-sts.txt"
 
 
 @dataclass(slots=True)
@@ -69,11 +68,6 @@ class _PinnedResolver(AbstractResolver):
         return None
 
 
-def policy_url(domain: str, port: int = 443) -> str:
-    netloc = f"mta-sts.{domain}" + ("" if port == 443 else f":{port}")
-    return f"https://{netloc}{POLICY_PATH}"
-
-
 async def fetch_policy(
     domain: str,
     addresses: list[str],
@@ -83,7 +77,7 @@ async def fetch_policy(
     deadline: float,
 ) -> FetchResult:
     """GET the policy from one of `addresses`; never raises for network trouble."""
-    host = f"mta-sts.{domain}"
+    host = policy_host(domain)
     evidence = PolicyFetch(url=policy_url(domain, port), addresses=list(addresses))
     loop = asyncio.get_running_loop()
     budget = max(0.05, min(deadline - loop.time(), limits.POLICY_FETCH_TIMEOUT))
