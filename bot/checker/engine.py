@@ -87,7 +87,7 @@ _preloading = threading.Lock()
 
 
 def _preload() -> None:
-    """Import the HTTPS side (aiohttp ~110 ms, cryptography.x509 ~35 ms) on a thread.
+    """Import the HTTPS side (aiohttp, ~110 ms) on a thread.
 
     A one-shot `mtasts check` would otherwise spend that time before its first DNS
     query; this way the imports overlap the first round trips instead.
@@ -96,8 +96,6 @@ def _preload() -> None:
         return
 
     def work() -> None:
-        import cryptography.x509  # noqa: F401
-
         import bot.checker.fetch  # noqa: F401
 
     threading.Thread(target=work, name="mtasts-preload", daemon=True).start()

@@ -25,6 +25,7 @@ from bot.checker.certs import (
     completed_handshakes,
     describe_verify_error,
     inspecting_context,
+    peer_cert_info,
     verifying_context,
 )
 from bot.checker.model import CertInfo, PolicyFetch
@@ -158,7 +159,7 @@ async def _get(
         ctype = resp.headers.get("Content-Type")
         evidence.content_type = None if ctype is None else _printable(ctype[:200])
         if handshakes:
-            evidence.cert = cert_info(handshakes[-1].getpeercert(binary_form=True))
+            evidence.cert = peer_cert_info(handshakes[-1])
         if 300 <= resp.status < 400:
             evidence.location = _printable(resp.headers.get("Location", "")[:500])
             return FetchResult("redirect", evidence)

@@ -16,6 +16,7 @@ from bot.checker.certs import (
     describe_verify_error,
     inspecting_context,
     is_protocol_version_error,
+    peer_cert_info,
     verifying_context,
 )
 from bot.checker.model import AddressProbe, CertInfo
@@ -182,7 +183,7 @@ async def _handshake(
     ssl_object = writer.get_extra_info("ssl_object")
     if isinstance(ssl_object, ssl.SSLObject):
         probe.version = ssl_object.version()
-        probe.cert = cert_info(ssl_object.getpeercert(binary_form=True))
+        probe.cert = peer_cert_info(ssl_object)
     probe.cert_valid = True
     with contextlib.suppress(OSError, RuntimeError):
         writer.write(b"QUIT\r\n")
