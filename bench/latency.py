@@ -25,6 +25,7 @@ from typing import Any
 
 import bot.checker.dns as checker_dns
 import bot.checker.engine as engine
+import bot.checker.fetch as fetch
 import bot.checker.smtp as checker_smtp
 from bench.common import (
     BedInfo,
@@ -117,7 +118,7 @@ async def trace_one(info: BedInfo, domain: str) -> tuple[float, list[Event]]:
     t0 = [0.0]
     patches: list[tuple[Any, str, Any]] = [
         (checker_dns.Dns, "_query", _traced(events, t0, "dns", lambda _s, n, t: f"{t.name} {n}")),
-        (engine, "fetch_policy", _traced(events, t0, "https", lambda d, *a, **k: f"GET {d}")),
+        (fetch, "fetch_policy", _traced(events, t0, "https", lambda d, *a, **k: f"GET {d}")),
         (engine, "probe_address", _traced(events, t0, "smtp", lambda h, a, **k: f"probe {h}")),
         (checker_smtp, "_reply", _traced(events, t0, "reply", lambda *a: "SMTP reply")),
         (checker_smtp, "_handshake", _traced(events, t0, "tls", lambda h, *a: f"STARTTLS TLS {h}")),
