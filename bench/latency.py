@@ -27,6 +27,7 @@ import bot.checker.dns as checker_dns
 import bot.checker.engine as engine
 import bot.checker.fetch as fetch
 import bot.checker.smtp as checker_smtp
+import bot.checker.tls_step as tls_step
 from bench.common import (
     BedInfo,
     TestbedProcess,
@@ -119,7 +120,7 @@ async def trace_one(info: BedInfo, domain: str) -> tuple[float, list[Event]]:
     patches: list[tuple[Any, str, Any]] = [
         (checker_dns.Dns, "_query", _traced(events, t0, "dns", lambda _s, n, t: f"{t.name} {n}")),
         (fetch, "fetch_policy", _traced(events, t0, "https", lambda d, *a, **k: f"GET {d}")),
-        (engine, "probe_address", _traced(events, t0, "smtp", lambda h, a, **k: f"probe {h}")),
+        (tls_step, "probe_address", _traced(events, t0, "smtp", lambda h, a, **k: f"probe {h}")),
         (checker_smtp, "_reply", _traced(events, t0, "reply", lambda *a: "SMTP reply")),
         (checker_smtp, "_handshake", _traced(events, t0, "tls", lambda h, *a: f"STARTTLS TLS {h}")),
         (checker_smtp, "_close", _traced(events, t0, "close", lambda *a: "close")),

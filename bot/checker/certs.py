@@ -189,3 +189,21 @@ def is_protocol_version_error(exc: BaseException) -> bool:
             "VERSION_TOO_LOW",
         )
     )
+
+
+def cert_facts(cert: CertInfo | None) -> str:
+    """ " (it expired on …; it names …)": what the certificate says, for a failure message."""
+    if cert is None:
+        return ""
+    facts = []
+    if cert.not_after and cert.days_left is not None:
+        verb = "expired on" if cert.days_left < 0 else "is valid until"
+        facts.append(f"it {verb} {cert.not_after[:10]}")
+    if cert.san:
+        shown = ", ".join(cert.san[:4]) + (", …" if len(cert.san) > 4 else "")
+        facts.append(f"it names {shown}")
+    elif cert.subject:
+        facts.append(f"it has no DNS names in its SAN, only the subject {cert.subject}")
+    if cert.issuer:
+        facts.append(f"issued by {cert.issuer}")
+    return f" ({'; '.join(facts)})" if facts else ""

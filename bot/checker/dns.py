@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -189,3 +190,14 @@ def _arrows(chain: list[str]) -> str:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
+
+
+async def within(step: Awaitable[Lookup[T]], deadline: float) -> Lookup[T]:
+    """Run a DNS step until the deadline; a cut-off step is reported as a timeout."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await step
+    except TimeoutError:
+        return Lookup(
+            "", "timeout", error="no answer from the DNS server before the check's time ran out"
+        )

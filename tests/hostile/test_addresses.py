@@ -11,8 +11,9 @@ import pytest
 from hostile_scenarios import BLOCKED, GLOBAL4, GLOBAL6, MIXED, Checked, Connects, Run
 
 from bot.checker.addresses import allowed, is_global
-from bot.checker.engine import _probe_all, check
+from bot.checker.engine import check
 from bot.checker.model import MxHost
+from bot.checker.tls_step import probe_all
 from bot.testbed.bed import Testbed
 
 NOT_GLOBAL = [
@@ -141,7 +142,7 @@ async def test_mixed_mx_is_probed_on_its_global_addresses_only(
     mx = MxHost(host="mx1.h-mixed.example", preference=10, addresses=list(MIXED))
     settings = hostile_bed.settings(allow_private=False, timeout=1.0)
     deadline = asyncio.get_running_loop().time() + settings.timeout
-    await _probe_all([mx], settings, deadline)
+    await probe_all([mx], settings, deadline)
     assert mx.tls is not None
     assert [p.address for p in mx.tls.probes] == [GLOBAL4, GLOBAL6]
     assert set(no_internet.to_port(hostile_bed.smtp_port)) == {GLOBAL4, GLOBAL6}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hostile_scenarios import Checked
 
-from bot.checker import engine, limits, smtp
+from bot.checker import engine, limits, smtp, tls_step
 from bot.checker.model import AddressProbe
 from bot.testbed.bed import Testbed
 
@@ -125,8 +125,8 @@ async def test_probes_in_flight_are_bounded_across_checks(
             in_flight -= 1
 
     monkeypatch.setattr(limits, "MAX_PROBES_IN_FLIGHT", 10)
-    monkeypatch.setattr(engine, "_IN_FLIGHT", weakref.WeakKeyDictionary())
-    monkeypatch.setattr(engine, "probe_address", counted)
+    monkeypatch.setattr(tls_step, "_IN_FLIGHT", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(tls_step, "probe_address", counted)
     settings = hostile_bed.settings_for("h-mx-100.example")
     reports = await asyncio.gather(*(engine.check("h-mx-100.example", settings) for _ in range(3)))
     assert peak == 10

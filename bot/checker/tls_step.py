@@ -1,0 +1,259 @@
+"""SMTP probes of every MX address, summed up per host, and their findings."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+
+from bot.checker import limits
+from bot.checker.addresses import allowed
+from bot.checker.certs import cert_facts
+from bot.checker.findings import consequence, finding
+from bot.checker.model import (
+    AddressProbe,
+    Finding,
+    Mode,
+    MxHost,
+    Tls,
+)
+from bot.checker.settings import Settings
+from bot.checker.smtp import probe_address
+
+# Probes of one check running at once (a domain may publish many MX x addresses).
+_PROBES_PER_CHECK = 16
+
+
+# SMTP connections open at once across all checks of one event loop (the CLI's many
+# domains, the Slack app's concurrent requests): limits.MAX_PROBES_IN_FLIGHT.
+_IN_FLIGHT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _in_flight_gate() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    gate = _IN_FLIGHT.get(loop)
+    if gate is None:
+        gate = _IN_FLIGHT[loop] = asyncio.Semaphore(limits.MAX_PROBES_IN_FLIGHT)
+    return gate
+
+
+async def probe_all(hosts: list[MxHost], settings: Settings, deadline: float) -> None:
+    gate = asyncio.Semaphore(_PROBES_PER_CHECK)
+    everyone = _in_flight_gate()
+
+    async def one(mx: MxHost, address: str) -> AddressProbe:
+        async with gate, everyone:
+            # One address gets SMTP_PROBE_TIMEOUT at most, so a stalled address cannot
+            # hold a slot of the gates for the whole budget of a long check.
+            own = asyncio.get_running_loop().time() + limits.SMTP_PROBE_TIMEOUT
+            return await probe_address(
+                mx.host,
+                address,
+                port=settings.smtp_port,
+                ca_file=settings.ca_file,
+                deadline=min(deadline, own),
+            )
+
+    jobs: list[tuple[MxHost, asyncio.Future[AddressProbe]]] = []
+    for mx in hosts:
+        for address in allowed(mx.addresses, settings.allow_private):
+            jobs.append((mx, asyncio.ensure_future(one(mx, address))))
+    try:
+        await asyncio.gather(*(job for _, job in jobs))
+    finally:
+        for _, job in jobs:
+            job.cancel()
+    by_host: dict[str, list[AddressProbe]] = {}
+    for mx, job in jobs:
+        by_host.setdefault(mx.host, []).append(job.result())
+    for mx in hosts:
+        probes = by_host.get(mx.host)
+        if probes:
+            mx.tls = _summarise(probes)
+
+
+def _refused_smtp(p: AddressProbe) -> bool:
+    """Connected, but the SMTP dialogue failed before STARTTLS could be asked for."""
+    return p.reachable and not p.timed_out and p.starttls is None and p.error is not None
+
+
+def _badness(p: AddressProbe) -> int:
+    if not p.reachable:
+        return -1
+    if p.timed_out or _refused_smtp(p):
+        return 1
+    if p.starttls is False:
+        return 6
+    if p.error and p.version == "older than TLSv1.2":
+        return 5
+    if p.error:
+        return 5
+    if p.cert_valid is False:
+        return 4
+    days_left = p.cert.days_left if p.cert is not None else None
+    if days_left is not None and days_left < limits.CERT_EXPIRY_WARNING_DAYS:
+        return 2
+    return 0
+
+
+def _summarise(probes: list[AddressProbe]) -> Tls:
+    reachable = [p for p in probes if p.reachable]
+    if not reachable:
+        return Tls(reachable=False, probes=probes)
+    worst = max(reachable, key=_badness)
+    return Tls(
+        reachable=True,
+        starttls=worst.starttls,
+        version=worst.version,
+        cert_valid=worst.cert_valid,
+        cert_error=worst.cert_error,
+        not_after=worst.cert.not_after if worst.cert else None,
+        address=worst.address,
+        probes=probes,
+    )
+
+
+def _where(mx: MxHost, bad: list[AddressProbe], probes: list[AddressProbe]) -> str:
+    """The subject of an MX finding: the host, plus addresses when not all agree."""
+    if len(bad) == len(probes):
+        return mx.host
+    return f"{mx.host} ({', '.join(p.address for p in bad)})"
+
+
+def tls_findings(hosts: list[MxHost], mode: Mode, settings: Settings) -> list[Finding]:
+    out: list[Finding] = []
+    effect = consequence(mode)
+    for mx in hosts:
+        if mx.tls is None:
+            continue
+        probes = mx.tls.probes
+        if not mx.tls.reachable:
+            timed = [p for p in probes if p.timed_out]
+            if timed:
+                out.append(_timeout_finding(mx, timed, probes, settings))
+            else:
+                errors = "; ".join(sorted({p.error or "" for p in probes}))
+                out.append(
+                    finding(
+                        "mx_unreachable",
+                        mx.host,
+                        f"Port 25 of {mx.host} could not be reached on any address ({errors}). "
+                        "Outbound port 25 is often blocked where the checker runs, so this "
+                        "may say more about this network than about the MX.",
+                        "Check from a host that can reach port 25 (or ask your mail provider); "
+                        "make sure the MX accepts connections from the internet.",
+                    )
+                )
+            continue
+        timed = [p for p in probes if p.reachable and p.timed_out]
+        if timed:
+            out.append(_timeout_finding(mx, timed, probes, settings))
+        refused = [p for p in probes if _refused_smtp(p)]
+        if refused:
+            out.append(
+                finding(
+                    "mx_unreachable",
+                    _where(mx, refused, probes),
+                    f"{mx.host} accepted the connection on port 25 but did not offer an SMTP "
+                    f"session: {refused[0].error}. Servers often refuse checkers' addresses "
+                    "(blocklists), so this may say more about this network than about the MX; "
+                    "its TLS could not be checked.",
+                    "Check from a host your MX accepts mail from, or look at the MX's logs for "
+                    "why it refused the session.",
+                )
+            )
+        no_tls = [p for p in probes if p.reachable and p.starttls is False]
+        if no_tls:
+            out.append(
+                finding(
+                    "mx_starttls_missing",
+                    _where(mx, no_tls, probes),
+                    f"{mx.host} does not offer STARTTLS: {effect}.",
+                    "Enable STARTTLS on the MX with a certificate from a public CA whose SAN "
+                    f"includes {mx.host}.",
+                    mode=mode,
+                )
+            )
+        old = [p for p in probes if p.version == "older than TLSv1.2"]
+        if old:
+            out.append(
+                finding(
+                    "mx_tls_version_old",
+                    _where(mx, old, probes),
+                    f"{mx.host} offers only TLS versions older than 1.2, so compliant senders "
+                    f"cannot complete the handshake (RFC 8996): {effect}.",
+                    "Enable TLS 1.2 and TLS 1.3 on the MX (and disable TLS 1.0/1.1).",
+                    mode=mode,
+                )
+            )
+        failed = [
+            p
+            for p in probes
+            if p.reachable
+            and p.starttls
+            and p.error
+            and p.version != "older than TLSv1.2"
+            and not p.timed_out
+        ]
+        if failed:
+            out.append(
+                finding(
+                    "mx_tls_failed",
+                    _where(mx, failed, probes),
+                    f"{mx.host} offers STARTTLS but the handshake fails ({failed[0].error}): "
+                    f"{effect}.",
+                    "Check the MX's TLS configuration (certificate and key loaded, protocols "
+                    "and ciphers) with `openssl s_client -starttls smtp -connect "
+                    f"{mx.host}:25 -servername {mx.host}`.",
+                    mode=mode,
+                )
+            )
+        bad_cert = [p for p in probes if p.cert_valid is False]
+        if bad_cert:
+            p = bad_cert[0]
+            out.append(
+                finding(
+                    "mx_cert_invalid",
+                    _where(mx, bad_cert, probes),
+                    f"The certificate of {mx.host} fails validation: {p.cert_error}"
+                    f"{cert_facts(p.cert)}; {effect}.",
+                    f"Install a certificate from a public CA whose SAN includes {mx.host}, "
+                    "with its full chain, and keep it renewed.",
+                    mode=mode,
+                )
+            )
+        expiring = [
+            p
+            for p in probes
+            if p.cert_valid
+            and p.cert is not None
+            and p.cert.days_left is not None
+            and p.cert.days_left < limits.CERT_EXPIRY_WARNING_DAYS
+        ]
+        if expiring:
+            cert = expiring[0].cert
+            assert cert is not None
+            out.append(
+                finding(
+                    "cert_expiring",
+                    _where(mx, expiring, probes),
+                    f"The certificate of {mx.host} expires on {cert.not_after} "
+                    f"({cert.days_left} days left); after that, {effect}.",
+                    "Renew the certificate now (and check that automatic renewal works).",
+                )
+            )
+    return out
+
+
+def _timeout_finding(
+    mx: MxHost, timed: list[AddressProbe], probes: list[AddressProbe], settings: Settings
+) -> Finding:
+    return finding(
+        "mx_timeout",
+        _where(mx, timed, probes),
+        f"The SMTP probe of {mx.host} did not finish in time ({timed[0].error or 'no answer'}; "
+        f"the checker waits up to {min(settings.timeout, limits.SMTP_PROBE_TIMEOUT):g} s, "
+        "within the check's budget); its TLS could not be checked.",
+        "Check again; if it persists, look for a slow greeting or STARTTLS on the MX.",
+    )
