@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -16,6 +17,8 @@ from bot.checker.model import Report
 from bot.checker.settings import Settings, SettingsError, parse_nameserver, parse_timeout
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+WORKERS_FROM = 100  # domains from which a check is spread over several processes
+MAX_WORKERS = 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--timeout", metavar="SECONDS", help="budget of one domain's check")
     check.add_argument("--concurrency", type=int, metavar="N", help="domains checked at once")
+    check.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes to spread long domain lists over (default: one per core, up to 4, "
+        f"for {WORKERS_FROM}+ domains)",
+    )
     serve = sub.add_parser("serve", help="run the Slack app (Socket Mode or HTTP)")
     serve.add_argument("--port", type=int, help="HTTP port (default $PORT, else 3000)")
     sub.add_parser("demo", help="run the bot against a built-in testbed (no Slack, no internet)")
@@ -104,9 +114,14 @@ def _check(args: argparse.Namespace) -> int:
         except DomainError as exc:
             print(f"mtasts: {exc}", file=sys.stderr)
             bad_input = True
-    emit = _emitter(args)
+    workers = _workers(args.workers, len(domains))
     try:
-        failed = asyncio.run(_run_all(domains, settings, emit, sys.stdout))
+        if workers > 1:
+            failed = asyncio.run(
+                _run_workers(domains, settings, _format(args), workers, sys.stdout)
+            )
+        else:
+            failed = asyncio.run(_run_all(domains, settings, _emitter(args), sys.stdout))
     except KeyboardInterrupt:
         print("mtasts: interrupted", file=sys.stderr)
         return 130
@@ -115,18 +130,28 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
-def _emitter(args: argparse.Namespace) -> Callable[[Report], str]:
+def _format(args: argparse.Namespace) -> str:
     """How each report is printed: JSON Lines, a Slack payload, or the human summary."""
     if args.json:
-        return lambda r: json.dumps(r.to_json(), ensure_ascii=False)
+        return "json"
     if args.blocks:
-        from bot.slack.blocks.result_builder import build_result_message
-
-        return lambda r: json.dumps(build_result_message(r), ensure_ascii=False)
-    from bot.checker.render_text import render
-
+        return "blocks"
     colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    return lambda r: render(r, colour=colour) + "\n"
+    return "text-colour" if colour else "text"
+
+
+def _emitter(args: argparse.Namespace) -> Callable[[Report], str]:
+    from bot.worker import renderer
+
+    return renderer(_format(args))
+
+
+def _workers(asked: int | None, count: int) -> int:
+    if asked is not None:
+        return max(1, min(asked, MAX_WORKERS * 4, count))
+    if count < WORKERS_FROM:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
 async def _run_all(
@@ -154,7 +179,9 @@ async def _run_all(
     pending: list[asyncio.Task[Report | None]] = []
     failed = False
     index = 0
-    window = max(settings.concurrency * 2, 1)
+    # Finished reports wait here for a slow one ahead of them; a deep window keeps one
+    # slow domain from stalling the rest, and still bounds memory.
+    window = max(settings.concurrency * 8, 64)
     try:
         while index < len(domains) or pending:
             while index < len(domains) and len(pending) < window:
@@ -171,3 +198,88 @@ async def _run_all(
         for task in pending:
             task.cancel()
     return failed
+
+
+async def _run_workers(
+    domains: list[str], settings: Settings, fmt: str, workers: int, out: TextIO
+) -> bool:
+    """Spread the checks over `workers` processes (bot/worker.py); print in input order.
+
+    The concurrency bound is shared out, so `--concurrency` still means domains at once.
+    Domains are handed out as workers ask for more, so a slow share does not hold
+    back the others.
+    """
+    from bot.worker import settings_to_json
+
+    per_worker = max(1, settings.concurrency // workers)
+    config = settings_to_json(replace(settings, concurrency=per_worker))
+    todo = list(enumerate(domains))
+    todo.reverse()  # pop() from the end hands them out in input order
+    printer = _InOrder(domains, out)
+    done, flush = printer.done, printer.flush
+
+    async def drive() -> None:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.worker", fmt, config,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            limit=16 * 1024 * 1024,
+        )  # fmt: skip
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        assigned: set[int] = set()
+
+        async def feed() -> None:
+            assert proc.stdin is not None
+            while todo and len(assigned) < per_worker * 2:
+                index, domain = todo.pop()
+                assigned.add(index)
+                proc.stdin.write(f"{index}\t{domain}\n".encode())
+            if not todo and not proc.stdin.is_closing():
+                proc.stdin.close()
+            with contextlib.suppress(ConnectionError):
+                await proc.stdin.drain()
+
+        try:
+            await feed()
+            while line := await proc.stdout.readline():
+                index_text, status, text = line.decode().rstrip("\n").split("\t", 2)
+                index = int(index_text)
+                assigned.discard(index)
+                done[index] = (status, json.loads(text))
+                flush()
+                await feed()
+            await proc.wait()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        for index in assigned:  # the worker died with these unanswered
+            done[index] = ("error", f"the worker process stopped (exit status {proc.returncode})")
+        flush()
+
+    await asyncio.gather(*(drive() for _ in range(workers)))
+    flush()
+    return printer.failed
+
+
+class _InOrder:
+    """Answers arrive in any order; print them in input order as soon as they can be."""
+
+    def __init__(self, domains: list[str], out: TextIO) -> None:
+        self.domains, self.out = domains, out
+        self.done: dict[int, tuple[str, str]] = {}  # index -> (status, rendered text)
+        self.next = 0
+        self.failed = False
+
+    def flush(self) -> None:
+        while self.next in self.done:
+            status, text = self.done.pop(self.next)
+            if status == "error":
+                domain = self.domains[self.next]
+                print(f"mtasts: could not check {domain}: {text}", file=sys.stderr)
+                self.failed = True
+            else:
+                self.failed = self.failed or status == "fail"
+                self.out.write(text + "\n")
+            self.next += 1
+        self.out.flush()

@@ -114,3 +114,26 @@ async def test_a_bug_in_one_check_is_one_line_and_the_others_still_print(
         "mtasts: could not check b.example: internal error (RuntimeError: boom); "
         "please report this bug"
     )
+
+
+async def test_worker_processes_print_the_same_in_input_order(testbed: Testbed) -> None:
+    domains = ["testing.example", "dash-id.example", "good.example", "no-record.example"] * 3
+    one_code, one_out, _ = await _mtasts(testbed, "--json", "--workers", "1", *domains)
+    two_code, two_out, two_err = await _mtasts(testbed, "--json", "--workers", "3", *domains)
+    assert two_err == ""
+    assert two_code == one_code == 1
+
+    def comparable(out: str) -> list[tuple[str, str, list[str]]]:
+        reports = [json.loads(line) for line in out.splitlines()]
+        return [
+            (r["domain"], r["status"], sorted(f["code"] for f in r["findings"])) for r in reports
+        ]
+
+    assert [d for d, _, _ in comparable(two_out)] == domains
+    assert comparable(two_out) == comparable(one_out)
+
+
+async def test_worker_processes_render_the_human_summary_too(testbed: Testbed) -> None:
+    code, out, err = await _mtasts(testbed, "--workers", "2", "good.example", "testing.example")
+    assert code == 0, err
+    assert out.index("PASS  good.example") < out.index("testing.example  mode: testing")
