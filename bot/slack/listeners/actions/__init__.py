@@ -11,17 +11,18 @@ from bot.slack.blocks.ids import (
     ACTION_POLICY,
     ACTION_RECHECK,
 )
-from bot.slack.listeners.actions.details import show_details
-from bot.slack.listeners.actions.explain import explain
+from bot.slack.flows.details import run_details
+from bot.slack.flows.explain import run_explain
+from bot.slack.flows.recheck import run_recheck
+from bot.slack.listeners.actions.buttons import button
 from bot.slack.listeners.actions.other_actions import other_actions
-from bot.slack.listeners.actions.recheck import recheck
 from bot.slack.services import Services
 
 
 def register(app: AsyncApp, services: Services) -> None:
     for action_id in (ACTION_POLICY, ACTION_DNS, ACTION_MX):
-        app.action(action_id)(show_details(services))
-    app.action(ACTION_EXPLAIN)(explain(services))
-    app.action(ACTION_RECHECK)(recheck(services))
+        app.action(action_id)(button(services, run_details))
+    app.action(ACTION_EXPLAIN)(button(services, run_explain))
+    app.action(ACTION_RECHECK)(button(services, run_recheck))
     # Last: Bolt runs the first listener that matches.
     app.action(re.compile(".*"))(other_actions(services))

@@ -4,14 +4,13 @@ import re
 
 from slack_bolt.app.async_app import AsyncApp
 
-from bot.slack.listeners.events.app_mention import app_mention
-from bot.slack.listeners.events.direct_message import direct_message
+from bot.slack.listeners.events.conversation import conversation
 from bot.slack.listeners.events.other_events import other_events
 from bot.slack.services import Services
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    app.event("app_mention")(app_mention(services))
+    app.event("app_mention")(conversation(services, name="app_mention", direct=False))
     # Every message event is matched (and most ignored) so none is left "unhandled".
-    app.event("message")(direct_message(services))
+    app.event("message")(conversation(services, name="message.im", direct=True))
     app.event(re.compile(".*"))(other_events())  # last: Bolt runs the first match

@@ -1,7 +1,9 @@
-"""A direct message to the bot (`message.im`): answered in the message's thread.
+"""A domain asked for in a conversation: `@mtasts DOMAIN ...` in a channel
+(`app_mention`) or a direct message to the bot (`message.im`), answered in the
+thread of the message that asked.
 
-Only a person's new message in a DM counts: edits and other subtypes, other
-bots and the bot's own messages are ignored (Bolt drops most of the latter).
+Only a person's new message counts: edits and other subtypes, other bots and
+the bot's own messages are ignored (Bolt drops most of the latter).
 """
 
 from __future__ import annotations
@@ -23,15 +25,19 @@ Listener = Callable[
 ]
 
 
-def direct_message(services: Services) -> Listener:
-    async def on_direct_message(
+def conversation(services: Services, *, name: str, direct: bool) -> Listener:
+    """`direct`: a DM (only `channel_type` "im" counts), else a mention in a channel."""
+
+    async def on_message(
         body: dict[str, Any],
         event: dict[str, Any],
         say: AsyncSay,
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
-        if event.get("channel_type") != "im" or not wants_answer(event, context.bot_user_id):
+        if direct and event.get("channel_type") != "im":
+            return
+        if not wants_answer(event, context.bot_user_id):
             return
         team = body.get("team_id")
 
@@ -43,7 +49,7 @@ def direct_message(services: Services) -> Listener:
                 team=team,
                 say=say,
                 client=client,
-                private_channel=True,
+                private_channel=direct,
             )
 
         async def reply(message: dict[str, Any]) -> None:
@@ -53,10 +59,10 @@ def direct_message(services: Services) -> Listener:
             services,
             work,
             kind="event",
-            name="message.im",
+            name=name,
             team=team,
             user=event.get("user"),
             reply=reply,
         )
 
-    return on_direct_message
+    return on_message
