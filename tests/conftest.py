@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import os
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -21,6 +25,35 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.register_profile("dev", deadline=None)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stay_on_loopback() -> Iterator[None]:
+    """Tests never touch the internet: a connection to anything but loopback fails
+    here, as on a machine without a network, before a packet leaves."""
+    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def refuse(address: Any) -> None:
+        if isinstance(address, tuple) and address:
+            try:
+                loopback = ipaddress.ip_address(str(address[0]).split("%")[0]).is_loopback
+            except ValueError:
+                loopback = False
+            if not loopback:
+                raise OSError(errno.ENETUNREACH, f"tests stay on loopback, not {address[0]}")
+
+    def connect(self: socket.socket, address: Any) -> None:
+        refuse(address)
+        original_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        refuse(address)
+        return original_connect_ex(self, address)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", connect)
+        mp.setattr(socket.socket, "connect_ex", connect_ex)
+        yield
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -12,3 +12,15 @@ def test_report_status_follows_worst_severity() -> None:
     report.findings.append(finding("mx_not_covered", "mx.example.com", "x", mode="enforce"))
     assert report.status == "fail"
     assert len(CODES) == 43
+
+
+async def test_tests_cannot_leave_loopback() -> None:
+    """The session guard (tests/conftest.py) refuses the network beyond loopback."""
+    import asyncio
+    import errno
+
+    import pytest
+
+    with pytest.raises(OSError) as refused:
+        await asyncio.open_connection("192.0.2.1", 443)
+    assert refused.value.errno == errno.ENETUNREACH
