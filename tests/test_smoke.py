@@ -21,6 +21,6 @@ async def test_tests_cannot_leave_loopback() -> None:
 
     import pytest
 
-    with pytest.raises(OSError) as refused:
+    with pytest.raises(OSError, match="tests stay on loopback") as refused:
         await asyncio.open_connection("192.0.2.1", 443)
     assert refused.value.errno == errno.ENETUNREACH
