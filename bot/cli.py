@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
+    settings = Settings.from_env(validate=False)
     changes: dict[str, Any] = {}
     if args.nameserver:
         changes["nameservers"] = tuple(parse_nameserver(ns) for ns in args.nameserver)

@@ -163,7 +163,11 @@ def describe_verify_error(exc: ssl.SSLCertVerificationError, host: str) -> str:
     if code in (_SELF_SIGNED, _SELF_SIGNED_IN_CHAIN):
         return "the certificate is self-signed, so no sender trusts it"
     if code in _UNKNOWN_ISSUER:
-        return "the certificate is not issued by a trusted CA (unknown issuer)"
+        return (
+            "there is no chain to a trusted CA: the server may not send its intermediate "
+            "certificate (browsers fetch it themselves, mail senders do not), or the issuer "
+            "is not a public CA"
+        )
     if code == _HOSTNAME_MISMATCH:
         return f"the certificate is not valid for {host} (no matching DNS name in its SAN)"
     message = getattr(exc, "verify_message", None) or str(exc)

@@ -78,8 +78,9 @@ class Dns:
             answer = await self._resolver.resolve(
                 name, rdtype, search=False, raise_on_no_answer=False
             )
-        except dns.resolver.NXDOMAIN:
-            return Lookup(name, "nxdomain")
+        except dns.resolver.NXDOMAIN as exc:
+            # A CNAME to a name that does not exist: keep the chain, it is the clue.
+            return Lookup(name, "nxdomain", cnames=_nxdomain_chain(exc))
         except dns.resolver.LifetimeTimeout:
             return Lookup(name, "timeout", error="the DNS query timed out")
         except dns.resolver.NoNameservers as exc:
@@ -89,9 +90,10 @@ class Dns:
         except dns.exception.DNSException as exc:
             return Lookup(name, "failed", error=_first_line(str(exc)) or type(exc).__name__)
         chain = answer.chaining_result
-        cnames = [rrset.name.to_text(omit_final_dot=True).lower() for rrset in chain.cnames]
+        owners = [rrset.name.to_text(omit_final_dot=True).lower() for rrset in chain.cnames]
+        cnames = _targets(chain.cnames)
         if len(cnames) > limits.MAX_CNAME_CHAIN:
-            shown = _arrows([*cnames, "…"])
+            shown = _arrows([*owners, "…"])
             error = f"the CNAME chain is longer than {limits.MAX_CNAME_CHAIN} names ({shown})"
             return Lookup(name, "failed", cnames=cnames, error=error)
         if chain.answer is None:
@@ -201,3 +203,23 @@ async def within(step: Awaitable[Lookup[T]], deadline: float) -> Lookup[T]:
         return Lookup(
             "", "timeout", error="no answer from the DNS server before the check's time ran out"
         )
+
+
+def _targets(rrsets: list[dns.rrset.RRset]) -> list[str]:
+    """The names a CNAME chain leads to, in order (the queried name itself not included)."""
+    out = []
+    for rrset in rrsets:
+        for rdata in rrset:
+            out.append(rdata.target.to_text(omit_final_dot=True).lower())
+            break
+    return out
+
+
+def _nxdomain_chain(exc: dns.resolver.NXDOMAIN) -> list[str]:
+    try:
+        for response in exc.responses().values():  # type: ignore[no-untyped-call]
+            if isinstance(response, dns.message.QueryMessage):
+                return _targets(response.resolve_chaining().cnames)
+    except dns.exception.DNSException:
+        pass
+    return []

@@ -127,7 +127,8 @@ def fetch_findings(domain: str, result: FetchResult, settings: Settings) -> list
                 "must not use a policy fetched over an invalid certificate, so MTA-STS is "
                 "not in effect.",
                 f"Install a certificate from a public CA whose SAN includes {host} (a "
-                "wildcard for the parent domain also works), and renew it before it expires.",
+                "wildcard for the parent domain also works), with its full chain, and renew "
+                "it before it expires.",
             )
         ]
     if result.outcome == "redirect":

@@ -35,8 +35,16 @@ _CONSEQUENCE = (
 
 
 def is_sts_record(txt: str) -> bool:
-    """True when the TXT record begins `v=STSv1` followed by `;`, whitespace or the end."""
-    return re.match(r"v=STSv1(?:[;\s]|\Z)", txt) is not None
+    """True when the TXT record begins `v=STSv1;` (whitespace allowed before the `;`).
+
+    RFC 8461 §3.1: senders discard every other record, so only these count.
+    """
+    return re.match(r"v=STSv1[ \t]*;", txt) is not None
+
+
+def looks_like_sts_record(txt: str) -> bool:
+    """Begins `v=STSv1` but not `v=STSv1;`: discarded by senders, yet clearly meant as one."""
+    return not is_sts_record(txt) and re.match(r"v=STSv1(?:\s|\Z)", txt) is not None
 
 
 def split_fields(txt: str) -> list[str]:

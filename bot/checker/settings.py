@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -54,7 +55,7 @@ def parse_nameserver(text: str) -> Nameserver:
 
 
 def _port(text: str, port_text: str) -> int:
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise SettingsError(f"{text!r}: the port must be a number from 1 to 65535")
     return int(port_text)
 
@@ -76,8 +77,14 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the `MTASTS_*` environment variables; raises SettingsError on bad values."""
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, validate: bool = True
+    ) -> Settings:
+        """Read the `MTASTS_*` environment variables; raises SettingsError on bad values.
+
+        With `validate=False` the caller validates after applying its own overrides
+        (command-line flags win over the environment, even over a bad value there).
+        """
         env = os.environ if environ is None else environ
         kwargs: dict[str, object] = {}
         if ns := env.get("MTASTS_NAMESERVERS", "").strip():
@@ -96,16 +103,24 @@ class Settings:
             if p := env.get(name, "").strip():
                 kwargs[key] = _port(f"{name}={p}", p)
         settings = cls(**kwargs)  # type: ignore[arg-type]
-        settings.validate()
+        if validate:
+            settings.validate()
         return settings
 
     def validate(self) -> None:
-        if not 0 < self.timeout <= 600:
+        if not 0.1 <= self.timeout <= 600:
             raise SettingsError(f"timeout {self.timeout}: use a number of seconds from 0.1 to 600")
         if not 1 <= self.concurrency <= 1000:
             raise SettingsError(f"concurrency {self.concurrency}: use a number from 1 to 1000")
-        if self.ca_file is not None and not os.path.isfile(self.ca_file):
-            raise SettingsError(f"CA file {self.ca_file!r} does not exist or is not a file")
+        if self.ca_file is not None:
+            if not os.path.isfile(self.ca_file):
+                raise SettingsError(f"CA file {self.ca_file!r} does not exist or is not a file")
+            try:
+                ssl.create_default_context(cafile=self.ca_file)
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                raise SettingsError(
+                    f"CA file {self.ca_file!r} holds no usable PEM certificates ({exc})"
+                ) from None
 
 
 def parse_timeout(text: str, name: str = "--timeout") -> float:
@@ -113,6 +128,6 @@ def parse_timeout(text: str, name: str = "--timeout") -> float:
         value = float(text)
     except ValueError:
         raise SettingsError(f"{name} {text!r}: expected a number of seconds, e.g. 10") from None
-    if not 0 < value <= 600:
+    if not 0.1 <= value <= 600:
         raise SettingsError(f"{name} {text!r}: use a number of seconds from 0.1 to 600")
     return value

@@ -42,7 +42,13 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
             ) from None
         line = _printable(raw.decode("utf-8", "replace").rstrip("\r\n"))
         code = line[:3]
-        if len(line) < 3 or not code.isdigit() or (len(line) > 3 and line[3] not in " -"):
+        well_formed = (
+            len(line) >= 3
+            and code.isascii()
+            and code.isdigit()
+            and (len(line) == 3 or line[3] in " -")
+        )
+        if not well_formed:
             raise _SmtpError(f"the server sent something that is not SMTP: '{line[:80]}'")
         lines.append(line[4:])
         if len(line) == 3 or line[3] == " ":

@@ -47,13 +47,20 @@ async def probe_all(hosts: list[MxHost], settings: Settings, deadline: float) ->
             # One address gets SMTP_PROBE_TIMEOUT at most, so a stalled address cannot
             # hold a slot of the gates for the whole budget of a long check.
             own = asyncio.get_running_loop().time() + limits.SMTP_PROBE_TIMEOUT
-            return await probe_address(
-                mx.host,
-                address,
-                port=settings.smtp_port,
-                ca_file=settings.ca_file,
-                deadline=min(deadline, own),
-            )
+            try:
+                return await probe_address(
+                    mx.host,
+                    address,
+                    port=settings.smtp_port,
+                    ca_file=settings.ca_file,
+                    deadline=min(deadline, own),
+                )
+            except Exception as exc:  # a server found a path we did not foresee
+                return AddressProbe(
+                    address=address,
+                    reachable=True,
+                    error=f"the probe failed unexpectedly ({type(exc).__name__}: {exc})"[:200],
+                )
 
     jobs: list[tuple[MxHost, asyncio.Future[AddressProbe]]] = []
     for mx in hosts:

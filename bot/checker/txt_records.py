@@ -13,7 +13,7 @@ from bot.checker.model import (
     TlsRpt,
 )
 from bot.checker.names import record_name, tlsrpt_name
-from bot.checker.record import is_sts_record, parse_sts_record
+from bot.checker.record import is_sts_record, looks_like_sts_record, parse_sts_record
 from bot.checker.tlsrpt import is_tlsrpt_record, parse_tlsrpt_record
 
 
@@ -32,17 +32,11 @@ def record_result(domain: str, txt: Lookup[str]) -> tuple[Record | None, list[Fi
         ]
     sts = [t for t in txt.records if is_sts_record(t)]
     if not sts:
-        seen = f" (found {len(txt.records)} other TXT record(s))" if txt.records else ""
-        return None, [
-            finding(
-                "record_missing",
-                name,
-                f"There is no TXT record beginning v=STSv1 at {name}{seen}, so senders "
-                "never look for a policy: MTA-STS is not in effect.",
-                f"Publish a TXT record at {name}:\n"
-                + fixes.sts_record(fixes.suggested_id(dt.datetime.now(dt.UTC))),
-            )
-        ]
+        # "v=STSv1 id=…" (no ";"): senders discard it, but it is the record someone meant,
+        # so say what is wrong with it rather than that there is none.
+        sts = [t for t in txt.records if looks_like_sts_record(t)][:1]
+    if not sts:
+        return None, [_missing(name, txt)]
     if len(sts) > 1:
         return None, [
             finding(
@@ -55,6 +49,30 @@ def record_result(domain: str, txt: Lookup[str]) -> tuple[Record | None, list[Fi
         ]
     record_id, problems = parse_sts_record(sts[0], name)
     return Record(txt=cut_txt(sts[0]), id=record_id, cname=list(txt.cnames)), problems
+
+
+def _missing(name: str, txt: Lookup[str]) -> Finding:
+    new_record = fixes.sts_record(fixes.suggested_id(dt.datetime.now(dt.UTC)))
+    if txt.cnames:
+        target = txt.cnames[-1]
+        where = "does not exist" if txt.outcome == "nxdomain" else "has no v=STSv1 TXT record"
+        return finding(
+            "record_missing",
+            name,
+            f"{name} is a CNAME to {' → '.join(txt.cnames)}, and {target} {where}, so "
+            "senders find no record: MTA-STS is not in effect (often a provider that "
+            "no longer hosts the delegated policy).",
+            f"Restore the record at {target} (ask the provider it belongs to), or replace "
+            f"the CNAME at {name} with a TXT record:\n{new_record}",
+        )
+    seen = f" (found {len(txt.records)} other TXT record(s))" if txt.records else ""
+    return finding(
+        "record_missing",
+        name,
+        f"There is no TXT record beginning v=STSv1 at {name}{seen}, so senders "
+        "never look for a policy: MTA-STS is not in effect.",
+        f"Publish a TXT record at {name}:\n{new_record}",
+    )
 
 
 def cut_txt(txt: str) -> str:

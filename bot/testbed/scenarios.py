@@ -51,6 +51,30 @@ def _healthy() -> list[Scenario]:
             note="record.cname: ['_mta-sts.sts-provider.example']",
         ),
         make(
+            "cname-dangling.example",
+            "_mta-sts is a CNAME to a provider name that no longer exists",
+            ["record_missing"],
+            sts=(),
+            records=(
+                Rr("_mta-sts.cname-dangling.example", "CNAME", "_mta-sts.gone-provider.example"),
+            ),
+            expect_mode=None,
+            note="the record_missing message names the chain and the missing target",
+        ),
+        make(
+            "stray-version.example",
+            "a valid record plus a stray 'v=STSv1' with no ';' (discarded by senders)",
+            sts=(("v=STSv1; id=20240101T000000",), ("v=STSv1",)),
+            note="only records beginning 'v=STSv1;' count (RFC 8461 §3.1): not record_multiple",
+        ),
+        make(
+            "no-semicolon.example",
+            "the one record reads 'v=STSv1 id=…' (no ';'): meant as a record, discarded",
+            ["record_invalid"],
+            expect_mode=None,
+            sts=(("v=STSv1 id=20240101",),),
+        ),
+        make(
             "cname-chain.example",
             "_mta-sts is a two-step CNAME chain",
             sts=(),

@@ -13,8 +13,9 @@ SUBJECT = "_mta-sts.example.com"
     [
         ("v=STSv1; id=1", True),
         ("v=STSv1;id=1", True),
-        ("v=STSv1 id=1", True),
-        ("v=STSv1", True),
+        ("v=STSv1 ; id=1", True),
+        ("v=STSv1 id=1", False),  # RFC 8461 §3.1: records not beginning "v=STSv1;" are discarded
+        ("v=STSv1", False),
         ("v=STSv1x; id=1", False),
         ("v=stsv1; id=1", False),
         (" v=STSv1; id=1", False),
@@ -23,6 +24,10 @@ SUBJECT = "_mta-sts.example.com"
     ],
 )
 def test_is_sts_record(txt: str, expected: bool) -> None:
+    from bot.checker.record import looks_like_sts_record
+
+    if txt in ("v=STSv1 id=1", "v=STSv1"):
+        assert looks_like_sts_record(txt)
     assert is_sts_record(txt) is expected
 
 

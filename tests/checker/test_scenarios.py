@@ -95,3 +95,12 @@ def test_json_report_has_the_contract_fields(reports: dict[str, Report]) -> None
                     assert tls["cert_valid"] is None
         for f in data["findings"]:
             assert {"code", "severity", "subject", "message", "ref"} <= set(f)
+
+
+def test_delegation_shows_where_the_record_lives(reports: dict[str, Report]) -> None:
+    assert reports["cname-record.example"].record is not None
+    assert reports["cname-record.example"].record.cname == ["_mta-sts.sts-provider.example"]
+    dangling = reports["cname-dangling.example"].findings[0]
+    assert "_mta-sts.gone-provider.example does not exist" in dangling.message
+    assert dangling.fix is not None
+    assert "replace the CNAME" in dangling.fix
