@@ -105,7 +105,10 @@ async def check(domain: str, settings: Settings) -> Report:
     findings += record_findings
     # Without a valid record the policy is not in effect; its fetch failures are noise
     # (the record is the thing to fix), but a body that was fetched is still checked.
-    if (record is not None and record.id is not None) or policy_step.policy is not None:
+    policy_relevant = (record is not None and record.id is not None) or (
+        policy_step.policy is not None
+    )
+    if policy_relevant:
         findings += policy_step.findings
     if usable and mode == "testing":
         findings.append(
@@ -133,7 +136,8 @@ async def check(domain: str, settings: Settings) -> Report:
     findings += alignment(domain, mx_step, policy_step.policy, usable, mode)
     if usable and settings.smtp and mode is not None:
         findings += tls_findings(mx_step.hosts, mode, settings)
-    findings += policy_cert_expiry(policy_step)
+    if policy_relevant:
+        findings += policy_cert_expiry(policy_step)
     report.tlsrpt, rpt_findings = tlsrpt_result(domain, rpt)
     findings += rpt_findings
     report.findings = _cap_per_code(findings, domain)

@@ -104,6 +104,7 @@ class AddressProbe:
     banner: str | None = None  # first line of the 220 greeting, truncated
     error: str | None = None  # what went wrong, in words, when something did
     timed_out: bool = False
+    old_protocol: bool = False  # the handshake failed: the server offers only TLS < 1.2
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,6 +118,7 @@ class AddressProbe:
             "banner": self.banner,
             "error": self.error,
             "timed_out": self.timed_out,
+            "old_protocol": self.old_protocol,
         }
 
 

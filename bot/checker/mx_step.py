@@ -46,18 +46,44 @@ async def run_mx_step(domain: str, dns: Dns, settings: Settings, deadline: float
         return step
     step.total = len(lookup.records)
     step.published = [f"{pref} {host or '.'}." for pref, host in lookup.records][:100]
-    if any(host == "" for _, host in lookup.records):
+    real = [(pref, host) for pref, host in lookup.records if host]
+    if len(real) < len(lookup.records):
+        if not real:
+            step.findings.append(
+                finding(
+                    "mx_null",
+                    domain,
+                    f"{domain} publishes a null MX (RFC 7505): it accepts no mail, so an "
+                    "MTA-STS policy has nothing to protect.",
+                )
+            )
+            return step
         step.findings.append(
             finding(
                 "mx_null",
                 domain,
-                f"{domain} publishes a null MX (RFC 7505): it accepts no mail, so an MTA-STS "
-                "policy has nothing to protect.",
+                f"{domain} publishes a null MX next to other MX records; RFC 7505 says a null "
+                "MX must be the only one, and senders use the other MX hosts (checked below).",
+                "Remove the null MX (`0 .`) if the domain receives mail, or the other MX "
+                "records if it does not.",
             )
         )
-        return step
+        lookup.records = real
     if not lookup.records:
         own = await within(dns.addresses(domain), deadline)
+        if not own.records and own.failed:
+            step.lookup_failed = True
+            step.findings.append(
+                finding(
+                    "mx_lookup_failed",
+                    domain,
+                    f"{domain} has no MX records, and the lookup of its own address (the "
+                    f"implicit MX) failed: {own.error}. Senders retry later; the MX could not "
+                    "be checked.",
+                    f"Make sure the zone's servers answer A/AAAA queries for {domain}.",
+                )
+            )
+            return step
         if not own.records:
             step.findings.append(
                 finding(
@@ -82,7 +108,11 @@ async def run_mx_step(domain: str, dns: Dns, settings: Settings, deadline: float
         step.findings += _blocked(step.hosts, settings)
         return step
     step.names = [host for _, host in lookup.records]
-    hosts = lookup.records[: limits.MAX_MX_HOSTS]
+    # The same host at two preferences is one host to check (its best preference).
+    unique: dict[str, int] = {}
+    for pref, host in lookup.records:
+        unique.setdefault(host, pref)
+    hosts = [(pref, host) for host, pref in unique.items()][: limits.MAX_MX_HOSTS]
     step.hosts = [MxHost(host=host, preference=pref) for pref, host in hosts]
     lookups = await asyncio.gather(*(within(dns.addresses(h.host), deadline) for h in step.hosts))
     for mx, addr in zip(step.hosts, lookups, strict=True):
@@ -147,6 +177,8 @@ def alignment(
     if not usable or policy is None:
         return out
     uncovered = [mx for mx in hosts if mx.matched_by is None]
+    if mode == "none" and not patterns:
+        uncovered = []  # a withdrawn policy need not list mx: nothing to align
     all_hosts = step.names or [mx.host for mx in hosts]  # beyond MAX_MX_HOSTS too
     shown = ", ".join(patterns[:_SHOWN_PATTERNS]) or "none"
     if len(patterns) > _SHOWN_PATTERNS:
@@ -169,15 +201,22 @@ def alignment(
         )
     if not step.lookup_failed:
         for pattern in _unused(patterns, all_hosts):
-            out.append(
-                finding(
-                    "mx_pattern_unused",
-                    pattern,
-                    f"The policy pattern {pattern} matches none of {domain}'s MX hosts; "
-                    "it may be left over from an old mail setup.",
-                    "Remove it from the policy if no MX host will use it.",
+            if uncovered:
+                # Likely the pattern meant for the uncovered host: fix it, don't drop it.
+                names = ", ".join(mx.host for mx in uncovered[:3])
+                message = (
+                    f"The policy pattern {pattern} matches none of {domain}'s MX hosts. "
+                    f"If it was meant for {names}, correct it as the mx_not_covered finding "
+                    "says; otherwise it may be left over from an old mail setup."
                 )
-            )
+                fix = "Correct it to cover the MX host, or remove it if nothing uses it."
+            else:
+                message = (
+                    f"The policy pattern {pattern} matches none of {domain}'s MX hosts; "
+                    "it may be left over from an old mail setup."
+                )
+                fix = "Remove it from the policy if no MX host will use it."
+            out.append(finding("mx_pattern_unused", pattern, message, fix))
     return out
 
 

@@ -99,6 +99,17 @@ def policy_usable(policy: Policy) -> bool:
     )
 
 
+def readable_as_text(body: bytes) -> bool:
+    """False for a body that is not text at all (compressed, binary, NUL bytes, mostly
+    not UTF-8): the report then has no policy, only the finding that says why."""
+    text = body.decode("utf-8", "replace")
+    return not (
+        body.startswith(b"\x1f\x8b")
+        or b"\x00" in body
+        or (text.count("\ufffd") * 10 > len(text) and text.count("\ufffd") >= 4)
+    )
+
+
 def _is_text(body: bytes, text: str, state: _State) -> bool:
     why = ""
     if not body.strip():
@@ -314,7 +325,16 @@ def _max_age(state: _State, mode: Mode | None) -> int | None:
         )
         return None
     seconds = int(value)
-    if seconds < MAX_AGE_SHORT and mode != "none":
+    if seconds < MAX_AGE_SHORT and mode == "none":
+        state.add(
+            "policy_max_age_short",
+            f"max_age is {seconds} seconds, under a day. In mode none that is what RFC 8461"
+            " §8.3 asks for while withdrawing a policy; if you mean to keep MTA-STS, a short"
+            " max_age lets an attacker who blocks the policy fetch strip TLS soon after.",
+            "If this is a withdrawal, keep it, and remove the record once the old max_age has"
+            " passed; otherwise use `max_age: 604800` or more.",
+        )
+    elif seconds < MAX_AGE_SHORT:
         state.add(
             "policy_max_age_short",
             f"max_age is {seconds} seconds, under a day: senders forget the policy quickly,"

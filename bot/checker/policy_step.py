@@ -15,7 +15,7 @@ from bot.checker.model import (
     Policy,
 )
 from bot.checker.names import policy_host, policy_url
-from bot.checker.policy import parse_policy, policy_usable
+from bot.checker.policy import parse_policy, policy_usable, readable_as_text
 from bot.checker.settings import Settings
 
 if TYPE_CHECKING:
@@ -82,7 +82,8 @@ async def run_policy_step(domain: str, dns: Dns, settings: Settings, deadline: f
     step.findings += fetch_findings(domain, result, settings)
     if result.body is not None and result.outcome in ("ok",):
         policy, problems = parse_policy(result.body, host)
-        step.policy = policy
+        # The contract: `policy` only for a body read as text (a binary one has no fields).
+        step.policy = policy if readable_as_text(result.body) else None
         step.findings += problems
         step.usable = policy_usable(policy)
         ctype = (result.evidence.content_type or "").split(";", 1)[0].strip().lower()

@@ -179,7 +179,7 @@ async def _handshake(
         return
     except (ssl.SSLError, ConnectionError) as exc:
         if is_protocol_version_error(exc):
-            probe.version = "older than TLSv1.2"
+            probe.old_protocol = True
             probe.error = "the server offers only protocols older than TLS 1.2"
         elif (reason := _ssl_reason(exc)) == _CLOSED:
             probe.error = f"{reason} during the TLS handshake"

@@ -92,8 +92,6 @@ def _badness(p: AddressProbe) -> int:
         return 1
     if p.starttls is False:
         return 6
-    if p.error and p.version == "older than TLSv1.2":
-        return 5
     if p.error:
         return 5
     if p.cert_valid is False:
@@ -182,7 +180,7 @@ def tls_findings(hosts: list[MxHost], mode: Mode, settings: Settings) -> list[Fi
                     mode=mode,
                 )
             )
-        old = [p for p in probes if p.version == "older than TLSv1.2"]
+        old = [p for p in probes if p.old_protocol]
         if old:
             out.append(
                 finding(
@@ -197,11 +195,7 @@ def tls_findings(hosts: list[MxHost], mode: Mode, settings: Settings) -> list[Fi
         failed = [
             p
             for p in probes
-            if p.reachable
-            and p.starttls
-            and p.error
-            and p.version != "older than TLSv1.2"
-            and not p.timed_out
+            if p.reachable and p.starttls and p.error and not p.old_protocol and not p.timed_out
         ]
         if failed:
             out.append(

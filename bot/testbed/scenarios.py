@@ -544,6 +544,25 @@ def _mx() -> list[Scenario]:
             note="assumes the policy's pattern is reported unused (the null MX is no host)",
         ),
         make(
+            "null-mx-mixed.example",
+            "a null MX published next to two real MX hosts (RFC 7505 forbids the mix)",
+            ["mx_null"],
+            mx=(
+                Mx(".", 0, resolvable=False),
+                Mx("mx1.null-mx-mixed.example", 10),
+                Mx("mx2.null-mx-mixed.example", 20),
+            ),
+            note="the real MX hosts are still checked (senders use them)",
+        ),
+        make(
+            "implicit-servfail.example",
+            "no MX records, and the lookup of the domain's own address fails",
+            ["mx_lookup_failed"],
+            mx=(Mx("implicit-servfail.example", 0, published=False),),
+            faults=(DnsFault("implicit-servfail.example", "servfail", frozenset({"A", "AAAA"})),),
+            note="not mx_none: a failed lookup is not an authoritative 'no address'",
+        ),
+        make(
             "backup-not-covered.example",
             "enforce policy naming only the primary MX",
             ["mx_not_covered"],
