@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterator
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.middleware.authorization.async_single_team_authorization import (
-    AsyncSingleTeamAuthorization,
-)
-from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -37,8 +36,14 @@ from bot.slack.replay import ReplayGuard
 from bot.slack.reqlog import LOGGER_NAME
 from bot.slack.services import Services
 
+AUTHORIZE_FAILED = (
+    ":warning: I couldn't confirm my own Slack token just now, so I can't answer. "
+    "Please try again in a minute; if it keeps happening, tell whoever runs this app."
+)
 MAX_RETRY_AFTER = 30.0  # longer Retry-After than this: give up rather than hold a listener
 WEB_API_TIMEOUT = 15  # seconds per Web API call
+
+log = logging.getLogger("mtasts.slack.app")
 
 
 class RetryAfterHandler(AsyncRetryHandler):
@@ -88,58 +93,97 @@ def _retry_after(response: HttpResponse) -> float:
     return 1.0
 
 
-class SingleFlightAuthorization(AsyncSingleTeamAuthorization):
-    """Bolt's single-workspace authorization, with one auth.test however many requests wait.
+class BotAuthorization:
+    """Bolt's `authorize=` hook for one workspace and one bot token.
 
-    Bolt calls auth.test lazily on the first request and caches the answer, but
-    every request that arrives before that answer calls it again: 200 commands
-    at start-up made 200 auth.test calls (and risk Slack's rate limit). Here the
-    first caller makes the call and the others wait for it; `seed` takes the
-    answer of the start-up check so that no request waits at all.
+    auth.test is asked once however many requests arrive together (single
+    flight: the first caller starts it, the others await the same call), and
+    its answer is kept for every later request; `seed` takes the answer of the
+    start-up check, so that no request waits at all. A failed call is not
+    kept: the next request asks again. url_verification and ssl_check never
+    come here (Bolt's authorization middleware skips them).
     """
 
-    def __init__(self, base: AsyncSingleTeamAuthorization) -> None:
-        super().__init__(
-            base_logger=base.logger,
-            user_facing_authorize_error_message=base.user_facing_authorize_error_message,
+    def __init__(self, client: AsyncWebClient, bot_token: str) -> None:
+        self._client = client
+        self._bot_token = bot_token
+        self._result: AuthorizeResult | None = None
+        self._pending: asyncio.Task[AuthorizeResult | None] | None = None
+        self.calls = 0  # auth.test calls made here (not counting a seed)
+
+    @property
+    def authorized(self) -> bool:
+        return self._result is not None
+
+    def seed(self, response: AsyncSlackResponse) -> None:
+        if self._result is None and response.get("ok"):
+            self._result = self._to_result(response)
+
+    def _to_result(self, response: AsyncSlackResponse) -> AuthorizeResult:
+        scopes = (response.headers or {}).get("x-oauth-scopes")
+        return AuthorizeResult.from_auth_test_response(
+            bot_token=self._bot_token,
+            bot_scopes=scopes if isinstance(scopes, str) else None,
+            auth_test_response=response,
         )
-        self._lock = asyncio.Lock()
 
-    def seed(self, result: AsyncSlackResponse) -> None:
-        if self.auth_test_result is None and result.get("ok"):
-            self.auth_test_result = result
+    async def __call__(self) -> AuthorizeResult | None:
+        if self._result is not None:
+            return self._result
+        if self._pending is None:
+            self._pending = asyncio.create_task(self._ask(), name="mtasts-auth-test")
+        task = self._pending
+        # shield: a waiter that is cancelled does not cancel the others' call
+        return await asyncio.shield(task)
 
-    async def async_process(
-        self,
-        *,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,
-        next: Callable[[], Awaitable[BoltResponse]],
-    ) -> BoltResponse:
-        if self.auth_test_result is None:
-            async with self._lock:
-                if self.auth_test_result is None:
-                    # On failure Bolt's own path below asks again and reports it.
-                    with contextlib.suppress(Exception):
-                        self.auth_test_result = await req.context.client.auth_test()
-        return await super().async_process(req=req, resp=resp, next=next)
-
-
-def _single_flight_authorization(app: AsyncApp) -> SingleFlightAuthorization | None:
-    """Swap Bolt's authorization middleware for the single-flight one (if it is there)."""
-    middleware = app._async_middleware_list  # private: no public hook precedes authorization
-    for i, mw in enumerate(middleware):
-        if type(mw) is AsyncSingleTeamAuthorization:
-            middleware[i] = replacement = SingleFlightAuthorization(mw)
-            return replacement
-    return None
+    async def _ask(self) -> AuthorizeResult | None:
+        try:
+            self.calls += 1
+            response = await self._client.auth_test(token=self._bot_token)
+            self.seed(response)
+            return self._result
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            log.error("auth.test refused the bot token error=%s", error or "unknown")
+            return None
+        except Exception as exc:  # network trouble: the person is told to try again
+            log.warning("auth.test failed error=%s", type(exc).__name__)
+            return None
+        finally:
+            self._pending = None
 
 
-def seed_authorization(app: AsyncApp, result: AsyncSlackResponse) -> None:
+def seed_authorization(app: AsyncApp, response: AsyncSlackResponse) -> None:
     """Hand the start-up auth.test answer to the app, so requests need not ask again."""
-    auth = getattr(app, "single_flight_auth", None)
-    if isinstance(auth, SingleFlightAuthorization):
-        auth.seed(result)
+    auth = getattr(app, "bot_authorization", None)
+    if isinstance(auth, BotAuthorization):
+        auth.seed(response)
+
+
+# Bolt switches to the OAuth flow (an installation store, per-workspace tokens) whenever
+# both of these are in the environment, whatever the constructor is given: this app
+# has one workspace and one bot token, so they are hidden while the app is built.
+OAUTH_ENV = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+
+
+@contextlib.contextmanager
+def _without_oauth_env() -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in OAUTH_ENV if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def _tokenless(client: AsyncWebClient) -> Iterator[None]:
+    """AsyncApp takes a client's token as a static `token`, and then warns that
+    `authorize` makes it unused; the token is the authorizer's to hand out."""
+    token, client.token = client.token, None
+    try:
+        yield
+    finally:
+        client.token = token
 
 
 def make_client(config: SlackConfig, *, retry_backoff: float = 0.5) -> AsyncWebClient:
@@ -219,17 +263,28 @@ def build_app(
     services = services or build_services(config, check=check)
     if services.replay is None and config.signing_secret:
         services.replay = ReplayGuard(config.signing_secret)  # HTTP mode always has one
-    app = AsyncApp(
-        name="mtasts",
-        client=client or make_client(config),
-        # Socket Mode requests are not signed; Bolt skips verification for them.
-        signing_secret=config.signing_secret or "",
-        logger=logging.getLogger("mtasts.slack.bolt"),
-        process_before_response=False,
-        # No OAuth: one workspace, one bot token (ignore SLACK_CLIENT_ID/SECRET if set).
-        installation_store=None,
-    )
-    app.single_flight_auth = _single_flight_authorization(app)  # type: ignore[attr-defined]
+    client = client or make_client(config)
+    authorization = BotAuthorization(client, config.bot_token)
+
+    async def authorize() -> AuthorizeResult | None:
+        return await authorization()
+
+    with _without_oauth_env(), _tokenless(client):
+        app = AsyncApp(
+            name="mtasts",
+            client=client,
+            # Socket Mode requests are not signed; Bolt skips verification for them.
+            signing_secret=config.signing_secret or "",
+            logger=logging.getLogger("mtasts.slack.bolt"),
+            process_before_response=False,
+            # One workspace, one bot token: no token= (authorize hands it out), no OAuth.
+            authorize=authorize,  # type: ignore[arg-type]  # None: Slack refused or unreachable
+            user_facing_authorize_error_message=AUTHORIZE_FAILED,
+            installation_store=None,
+            oauth_settings=None,
+            oauth_flow=None,
+        )
+    app.bot_authorization = authorization  # type: ignore[attr-defined]
     app.middleware(dedupe_middleware(services.deduper, services.logger))
     app.error(_log_unhandled(services.logger))
     listeners.register(app, services)

@@ -98,6 +98,8 @@ class SlackStandin:
         self._channel_not_found: set[str] = set()
         self._faults: dict[str, list[_Fault]] = defaultdict(list)
         self._sockets: set[web.WebSocketResponse] = set()
+        self._holds: dict[str, asyncio.Event] = {}
+        self.arrived: dict[str, int] = defaultdict(int)  # calls received, answered or not
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -156,6 +158,11 @@ class SlackStandin:
     def set_channel_not_found(self, channel: str) -> None:
         self._channel_not_found.add(channel)
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of `method` wait (unanswered, unrecorded) until the returned event is set."""
+        gate = self._holds[method] = asyncio.Event()
+        return gate
+
     def rate_limit_once(self, method: str, retry_after: int = 0) -> None:
         """The next call of `method` answers 429 with Retry-After ("response_url": any one)."""
         self._faults[method].append(_Fault(429, "ratelimited", {"Retry-After": str(retry_after)}))
@@ -200,6 +207,19 @@ class SlackStandin:
             await self._cond.wait_for(check)
         return result[-1]
 
+    async def wait_until(
+        self,
+        condition: Callable[[], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109 - the timeout is the point of the call
+    ) -> None:
+        """Wait until `condition()` holds; it is re-tested whenever a call arrives or ends."""
+        async with asyncio.timeout(timeout), self._cond:
+            await self._cond.wait_for(condition)
+
+    async def _notify(self) -> None:
+        async with self._cond:
+            self._cond.notify_all()
+
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
         async with self._cond:
@@ -210,6 +230,10 @@ class SlackStandin:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _read_body(request)
+        self.arrived[method] += 1
+        if (gate := self._holds.get(method)) is not None:
+            await self._notify()
+            await gate.wait()
         args.update({k: v for k, v in request.query.items() if k not in args})
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
