@@ -159,7 +159,7 @@ async def serve(
     stop = stop or asyncio.Event()
     services = services_of(app)
     loop = asyncio.get_running_loop()
-    wss_url = await check_tokens(app, config)
+    await check_tokens(app, config)  # a Socket Mode URL it was issued is not reused
 
     socket_handler: Any = None
     if config.socket_mode:
@@ -167,8 +167,8 @@ async def serve(
 
         socket_handler = AsyncSocketModeHandler(app, config.app_token, web_client=app.client)
         socket_client = socket_handler.client
-        if wss_url:
-            socket_client.wss_uri = wss_url
+        # The handler asks for its own URL: one issued at start-up may be stale by now, and
+        # slack_sdk retries a URL it was given forever.
 
         async def health() -> tuple[bool, dict[str, object]]:
             connected = bool(await socket_client.is_connected())
@@ -190,12 +190,11 @@ async def serve(
         await site.start()
         bound = runner.addresses[0][1] if runner.addresses else port
         mode = "socket" if socket_handler else "http"
-        if socket_handler is not None:
-            await socket_handler.connect_async()
-        log.info("serving mode=%s port=%s config=%r", mode, bound, config)
-        if started is not None:
-            started(bound)
-        await stop.wait()
+        if socket_handler is None or await _connect_unless_stopped(socket_handler, stop):
+            log.info("serving mode=%s port=%s config=%r", mode, bound, config)
+            if started is not None:
+                started(bound)
+            await stop.wait()
         log.info("shutting down: finishing work in flight")
     finally:
         if socket_handler is not None:
@@ -211,6 +210,34 @@ async def serve(
         for sig in installed:
             loop.remove_signal_handler(sig)
         log.info("stopped")
+
+
+async def _connect_unless_stopped(socket_handler: Any, stop: asyncio.Event) -> bool:
+    """Connect over Socket Mode, or give up when `stop` is set first (True: connected).
+
+    slack_sdk's connect() retries forever while Slack (or the network) is not
+    there, so it runs as a task raced against the stop signal: SIGTERM and
+    Ctrl-C work while it is still trying.
+    """
+    connecting = asyncio.create_task(socket_handler.connect_async(), name="mtasts-socket-connect")
+    stopping = asyncio.create_task(stop.wait(), name="mtasts-stop")
+    try:
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if connecting.done() and not connecting.cancelled() and connecting.exception() is None:
+        return True
+    if not connecting.done():
+        log.warning("stopped before the Socket Mode connection was made")
+        with contextlib.suppress(Exception):
+            await socket_handler.close_async()  # tells the retry loop to end
+        connecting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await connecting
+        return False
+    log.warning("Socket Mode connection failed error=%s", type(connecting.exception()).__name__)
+    await stop.wait()  # /healthz says so (503) until the operator stops the server
+    return False
 
 
 def run(port: int | None = None) -> int:

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -99,6 +100,7 @@ class SlackStandin:
         self._faults: dict[str, list[_Fault]] = defaultdict(list)
         self._sockets: set[web.WebSocketResponse] = set()
         self._holds: dict[str, asyncio.Event] = {}
+        self._socket_url: str | None = None  # refuse_socket_connections()
         self.arrived: dict[str, int] = defaultdict(int)  # calls received, answered or not
 
     # -- lifecycle -------------------------------------------------------------------
@@ -157,6 +159,14 @@ class SlackStandin:
 
     def set_channel_not_found(self, channel: str) -> None:
         self._channel_not_found.add(channel)
+
+    def refuse_socket_connections(self) -> None:
+        """apps.connections.open hands out a WebSocket URL where nothing listens."""
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        # closed again: connecting there is refused
+        self._socket_url = f"ws://127.0.0.1:{port}/socket"
 
     def hold(self, method: str) -> asyncio.Event:
         """Calls of `method` wait (unanswered, unrecorded) until the returned event is set."""
@@ -255,6 +265,8 @@ class SlackStandin:
             if not token or not token.startswith("xapp-"):
                 return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
             url = f"ws://127.0.0.1:{self._port}/socket?ticket={next(self._ids)}"
+            if self._socket_url is not None:
+                url = f"{self._socket_url}?ticket={next(self._ids)}"
             return 200, {"ok": True, "url": url}, {}
         if not token or not token.startswith(("xoxb-", "xoxp-")):
             return 200, {"ok": False, "error": "not_authed" if not token else "invalid_auth"}, {}

@@ -202,3 +202,25 @@ async def test_run_serves_until_sigterm_and_logs_no_secret() -> None:
         assert "stopped" in output
         assert BOT_TOKEN not in output
         assert SIGNING_SECRET not in output
+
+
+async def test_stop_ends_serve_while_socket_mode_cannot_connect() -> None:
+    async with SlackStandin() as standin:
+        standin.refuse_socket_connections()
+        config = SlackConfig(
+            bot_token=BOT_TOKEN, signing_secret=None, app_token=APP_TOKEN, api_url=standin.api_url
+        )
+        app = build_app(config, check=FakeChecker(), client=make_client(config, retry_backoff=0.01))
+        stop = asyncio.Event()
+        started: list[int] = []
+        task = asyncio.create_task(
+            serve(config, port=0, host="127.0.0.1", app=app, stop=stop, started=started.append)
+        )
+        # start-up's check, then the handler's own request for a URL (which refuses)
+        await standin.wait_for(lambda calls: len(standin.calls_to("apps.connections.open")) >= 2)
+        assert not task.done()
+        stop.set()  # what SIGTERM / Ctrl-C do
+        await asyncio.wait_for(task, 3)
+        assert task.exception() is None
+        assert started == []  # it never claimed to be serving
+        assert standin.socket_connections == 0
