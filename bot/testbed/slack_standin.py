@@ -94,6 +94,7 @@ class SlackStandin:
         self._triggers: dict[str, float] = {}  # trigger_id -> issued at
         self._used_triggers: set[str] = set()
         self._views: dict[str, dict[str, Any]] = {}
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> as now
         self._response_posts: dict[str, list[float]] = defaultdict(list)
         self._not_in_channel: set[str] = set()
         self._channel_not_found: set[str] = set()
@@ -278,6 +279,7 @@ class SlackStandin:
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.postEphemeral": self._post_ephemeral,
+            "chat.update": self._update_message,
             "views.open": self._views_open,
             "views.update": self._views_update,
         }.get(method)
@@ -317,7 +319,25 @@ class SlackStandin:
         message.update({"bot_id": self.bot_id, "user": self.bot_user_id})
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
+        if args.get("blocks"):
+            message["blocks"] = args["blocks"]
+        self.messages[(args["channel"], ts)] = message
         return {"ok": True, "channel": args["channel"], "ts": ts, "message": message}
+
+    def _update_message(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        if error := self._channel_error(args.get("channel")):
+            return {"ok": False, "error": error}
+        key = (args["channel"], args.get("ts"))
+        if not isinstance(key[1], str) or key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        message = {**self.messages[key], "text": args.get("text", "")}
+        message.pop("blocks", None)
+        if args.get("blocks"):
+            message["blocks"] = args["blocks"]
+        self.messages[key] = message
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"]}
 
     def _post_ephemeral(self, args: Mapping[str, Any]) -> dict[str, Any]:
         if error := self._channel_error(args.get("channel")):
@@ -613,8 +633,17 @@ class SlackRequests:
         message_ts: str = "1700000000.000100",
         user_id: str = "U0CALLER",
         is_ephemeral: bool = False,
+        thread_ts: str | None = None,
+        message_blocks: list[dict[str, Any]] | None = None,
+        message_text: str = "result",
         **sign_kw: Any,
     ) -> SignedRequest:
+        """A button click on a message; `thread_ts`: the message is a reply in that thread."""
+        message: dict[str, Any] = {"type": "message", "ts": message_ts, "text": message_text}
+        if thread_ts is not None:
+            message["thread_ts"] = thread_ts
+        if message_blocks is not None:
+            message["blocks"] = message_blocks
         payload = {
             "type": "block_actions",
             "user": {"id": user_id, "username": "caller", "team_id": self.team_id},
@@ -629,7 +658,7 @@ class SlackRequests:
             "trigger_id": trigger_id,
             "team": {"id": self.team_id, "domain": "standin"},
             "channel": {"id": channel, "name": "general"},
-            "message": {"type": "message", "ts": message_ts, "text": "result"},
+            "message": message,
             "response_url": response_url,
             "actions": [
                 {
@@ -641,6 +670,8 @@ class SlackRequests:
                 }
             ],
         }
+        if thread_ts is not None:
+            payload["container"]["thread_ts"] = thread_ts  # type: ignore[index]
         body = urlencode({"payload": json.dumps(payload)})
         return self.signed(body, "application/x-www-form-urlencoded", **sign_kw)
 

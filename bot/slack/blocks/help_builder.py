@@ -68,6 +68,25 @@ def build_checking_message(domains: list[str]) -> dict[str, Any]:
     }
 
 
+def build_explaining_message(domain: str) -> dict[str, Any]:
+    """The placeholder an explanation replaces once the check is done."""
+    return {
+        "text": escape(f"Explaining {truncate(domain, 253)}…"),
+        "blocks": [section(f":hourglass_flowing_sand: Explaining {inline_code(domain, 253)}…")],
+    }
+
+
+RECHECKING = ":hourglass_flowing_sand: Re-checking…"
+
+
+def build_rechecking_message(domain: str) -> dict[str, Any]:
+    """The private note that a re-check has started (when the message can't show it)."""
+    return {
+        "text": escape(f"Re-checking {truncate(domain, 253)}…"),
+        "blocks": [section(f":hourglass_flowing_sand: Re-checking {inline_code(domain, 253)}…")],
+    }
+
+
 def build_not_in_channel_message(action: str) -> dict[str, Any]:
     """Tell the person who clicked that the bot can't post here, and how to fix that."""
     what = prose(action, 100) or "that"

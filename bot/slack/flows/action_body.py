@@ -19,6 +19,11 @@ class Click:
     message_ts: str | None
     is_ephemeral: bool
     trigger_id: str | None
+    # The thread the clicked message is in: its parent's ts for a reply (results of
+    # mentions and DMs are thread replies), else the message's own ts.
+    thread_ts: str | None = None
+    message_text: str = ""
+    message_blocks: list[dict[str, Any]] | None = None  # the clicked message's blocks, if sent
 
 
 def read_click(body: dict[str, Any]) -> Click:
@@ -38,6 +43,14 @@ def _read(body: dict[str, Any]) -> Click:
     except (DomainError, ValueError, UnicodeError):
         domain = None
     container = body.get("container") or {}
+    message = body.get("message") or {}
+    if not isinstance(message, dict):
+        message = {}
+    message_ts = container.get("message_ts") or message.get("ts")
+    blocks = message.get("blocks")
+    if not (isinstance(blocks, list) and blocks and all(isinstance(b, dict) for b in blocks)):
+        blocks = None
+    text = message.get("text")
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     return Click(
@@ -47,7 +60,14 @@ def _read(body: dict[str, Any]) -> Click:
         team=team,
         user=(body.get("user") or {}).get("id"),
         channel=channel,
-        message_ts=container.get("message_ts") or (body.get("message") or {}).get("ts"),
+        message_ts=message_ts,
         is_ephemeral=bool(container.get("is_ephemeral")),
         trigger_id=body.get("trigger_id"),
+        thread_ts=_first_str(message.get("thread_ts"), container.get("thread_ts"), message_ts),
+        message_text=text if isinstance(text, str) else "",
+        message_blocks=blocks,
     )
+
+
+def _first_str(*values: object) -> str | None:
+    return next((v for v in values if isinstance(v, str) and v), None)

@@ -1,8 +1,10 @@
 """The "Re-check" button: check again without the cache and replace the message in place.
 
 The action's response_url replaces the message (in-channel or ephemeral
-alike); a rate limit or a broken check is told to the clicker privately and
-leaves the message as it was.
+alike). Within 3 s of the click the message gets a "Re-checking…" line (or,
+when the click did not carry its blocks, the clicker an ephemeral note); the
+fresh result then replaces it. A rate limit or a broken check is told to the
+clicker privately and leaves the message as it was.
 """
 
 from __future__ import annotations
@@ -10,7 +12,12 @@ from __future__ import annotations
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.blocks.help_builder import build_error_message
+from bot.slack.blocks.help_builder import (
+    RECHECKING,
+    build_error_message,
+    build_rechecking_message,
+)
+from bot.slack.blocks.parts import MAX_MESSAGE_BLOCKS, context
 from bot.slack.checking import admit, obtain
 from bot.slack.flows.action_body import Click
 from bot.slack.flows.replies import private_fallback, respond_checked
@@ -59,9 +66,41 @@ async def run_recheck(
             replace_original=False,
         )
         return
+    # Within 3 s of the click: the message says it is being re-checked (or, when the
+    # click did not carry the message, the clicker is told privately).
+    original = click.message_blocks
+    if original is not None and len(original) < MAX_MESSAGE_BLOCKS:
+        shown = await respond_checked(
+            respond,
+            {"text": click.message_text or domain, "blocks": [*original, context(RECHECKING)]},
+            logger=log,
+            record=record,
+            replace_original=True,
+        )
+        if not shown:
+            original = None  # nothing to restore
+    else:
+        original = None
+        await respond_checked(
+            respond,
+            build_rechecking_message(domain),
+            logger=log,
+            record=record,
+            fallback=fallback,
+            response_type="ephemeral",
+            replace_original=False,
+        )
     outcome = await obtain(services, domain, fresh=True)
     if outcome.report is None:
         record.fail("check_failed")
+        if original is not None:  # put the message back as it was
+            await respond_checked(
+                respond,
+                {"text": click.message_text or domain, "blocks": original},
+                logger=log,
+                record=record,
+                replace_original=True,
+            )
         await respond_checked(
             respond,
             outcome.message(),
