@@ -3,7 +3,9 @@
 `@mtasts example.com` in a channel, or `example.com` in a DM: each domain's
 result is posted in the thread (`thread_ts` = the parent's thread, or the
 message itself), and so are usage and errors. A rate-limited request is told
-privately in a channel (chat.postEphemeral), in the thread of a DM.
+privately in a channel (chat.postEphemeral: in the thread when the mention
+was in one, else in the channel, since Slack shows ephemeral messages only in
+threads that exist), in the thread of a DM.
 
 Where the bot may not post in the channel (`not_in_channel`,
 `channel_not_found`, `is_archived`), the answer goes to the person in a direct
@@ -98,8 +100,14 @@ async def run_conversation(
             await post(message)
         else:
             try:
+                # Slack shows an ephemeral message in a thread only if the thread exists:
+                # under a top-level mention it goes to the channel itself.
+                in_thread = event.get("thread_ts")
                 await client.chat_postEphemeral(
-                    channel=event["channel"], user=str(user), thread_ts=thread_ts, **message
+                    channel=event["channel"],
+                    user=str(user),
+                    thread_ts=str(in_thread) if in_thread else None,
+                    **message,
                 )
             except Exception as exc:
                 error = slack_error(exc) or type(exc).__name__

@@ -72,10 +72,25 @@ async def test_rate_limited_mention_is_told_privately() -> None:
         await h.idle()
         ephemeral = h.standin.calls_to("chat.postEphemeral")[0]
         assert ephemeral.args["user"] == "U0CALLER"
-        assert ephemeral.args["thread_ts"] == "1700000006.000600"
+        # a top-level mention has no thread yet: Slack would not show the notice in one
+        assert "thread_ts" not in ephemeral.args
+        assert ephemeral.args["channel"] == "C0GENERAL"
         assert "try again" in ephemeral.args["text"].lower()
         assert h.checker.calls == ["a.example"]
         assert len(h.standin.calls_to("chat.postMessage")) == 1
+
+
+async def test_rate_limited_mention_in_a_thread_is_told_in_that_thread() -> None:
+    limiter = RateLimiter(user=Limit(burst=1, per_second=0.01), team=Limit(60, 1.0))
+    async with running_app(limiter=limiter) as h:
+        mention = h.slack.mention(
+            "a.example b.example", ts="1700000006.000700", thread_ts="1700000006.000100"
+        )
+        await h.send(mention)
+        ephemeral = (await h.wait_for(lambda calls: h.standin.calls_to("chat.postEphemeral")))[0]
+        await h.idle()
+        assert ephemeral.args["thread_ts"] == "1700000006.000100"
+        assert "try again" in ephemeral.args["text"].lower()
 
 
 async def test_failed_post_is_logged_and_does_not_break_the_app(harness: Harness) -> None:
