@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks.parts import context, section
+from bot.slack.blocks.parts import MAX_MESSAGE_BLOCKS, context, section
 from bot.slack.mrkdwn import escape, inline_code, prose, truncate
 
 MAX_DOMAINS = 5
@@ -110,12 +110,33 @@ def build_rate_limited_message(retry_after_s: int) -> dict[str, Any]:
     return {"text": f"Too many checks; try again in {wait} {unit}.", "blocks": [section(body)]}
 
 
+LEFT_OUT = "Part of the result didn't fit here; *Explain in thread* lists every finding."
+
+
 def build_private_copy(message: dict[str, Any], note: str) -> dict[str, Any]:
-    """`message` sent privately instead, led by `note` (ours, trusted mrkdwn) saying why."""
+    """`message` sent privately instead, led by `note` (ours, trusted mrkdwn) saying why.
+
+    A message already at Slack's 50-block cap gives up one block for the note:
+    never the header or the buttons (the last block), but the last finding.
+    """
     blocks = list(message.get("blocks") or [])
     if not note:
-        return {"text": message.get("text", ""), "blocks": blocks[:50]}
+        return {"text": message.get("text", ""), "blocks": blocks[:MAX_MESSAGE_BLOCKS]}
+    while len(blocks) + 1 > MAX_MESSAGE_BLOCKS:
+        del blocks[_least_needed(blocks)]
+        if LEFT_OUT not in note:
+            note = f"{note}\n{LEFT_OUT}"
     return {
         "text": f"{escape(note)}\n{message.get('text', '')}",
-        "blocks": [section(note), *blocks][:50],
+        "blocks": [section(note), *blocks],
     }
+
+
+def _least_needed(blocks: list[dict[str, Any]]) -> int:
+    """The index of the block to drop: the last section after the last divider (a
+    finding), else the last block before the final one; never the first (header)."""
+    last_divider = max((i for i, b in enumerate(blocks) if b.get("type") == "divider"), default=-1)
+    for i in range(len(blocks) - 2, max(last_divider, 0), -1):
+        if blocks[i].get("type") == "section":
+            return i
+    return max(1, len(blocks) - 2)
