@@ -98,6 +98,7 @@ class SlackStandin:
         self._response_posts: dict[str, list[float]] = defaultdict(list)
         self._not_in_channel: set[str] = set()
         self._channel_not_found: set[str] = set()
+        self._restricted: dict[str, str] = {}  # channel -> restricted_action* error
         self._faults: dict[str, list[_Fault]] = defaultdict(list)
         self._sockets: set[web.WebSocketResponse] = set()
         self._holds: dict[str, asyncio.Event] = {}
@@ -157,6 +158,10 @@ class SlackStandin:
     def set_not_in_channel(self, channel: str) -> None:
         """chat.postMessage to `channel` answers `not_in_channel` from now on."""
         self._not_in_channel.add(channel)
+
+    def restrict_posting(self, channel: str, error: str = "restricted_action") -> None:
+        """chat.postMessage to `channel` answers `error` (an announcement-only channel)."""
+        self._restricted[channel] = error
 
     def set_channel_not_found(self, channel: str) -> None:
         self._channel_not_found.add(channel)
@@ -311,6 +316,8 @@ class SlackStandin:
 
     def _post_message(self, args: Mapping[str, Any]) -> dict[str, Any]:
         if error := self._channel_error(args.get("channel")):
+            return {"ok": False, "error": error}
+        if error := self._restricted.get(args["channel"]):
             return {"ok": False, "error": error}
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}

@@ -81,6 +81,33 @@ async def test_mention_where_the_bot_cannot_post_is_answered_in_a_dm(fault: str)
         assert [c.error for c in refused] == [fault]
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+    ],
+)
+async def test_mention_in_a_channel_that_restricts_posting_is_answered_in_a_dm(
+    fault: str,
+) -> None:
+    async with running_app() as h:
+        h.standin.restrict_posting("C0ANNOUNCE", fault)
+        await h.send(h.slack.mention("news.example", channel="C0ANNOUNCE", user="U0ASKER"))
+        dm = await h.wait_for(
+            lambda calls: [c for c in calls if c.method == "chat.postMessage" and c.ok]
+        )
+        await h.idle()
+        assert dm[0].args["channel"] == "U0ASKER"
+        assert "news.example" in dm[0].args["text"]
+        assert "restricts who can post" in dm[0].args["text"]
+        assert "/invite" not in dm[0].args["text"]  # membership is not the problem
+        refused = [c for c in h.standin.calls_to("chat.postMessage") if not c.ok]
+        assert [c.error for c in refused] == [fault]
+
+
 async def test_rate_limit_notice_where_the_bot_cannot_post_goes_to_a_dm() -> None:
     limiter = RateLimiter(user=Limit(burst=1, per_second=0.001), team=Limit(60, 1.0))
     async with running_app(limiter=limiter) as h:

@@ -87,14 +87,27 @@ def build_rechecking_message(domain: str) -> dict[str, Any]:
     }
 
 
-def build_not_in_channel_message(action: str) -> dict[str, Any]:
-    """Tell the person who clicked that the bot can't post here, and how to fix that."""
+def build_not_in_channel_message(action: str, *, restricted: bool = False) -> dict[str, Any]:
+    """Tell the person who clicked that the bot can't post here, and how to fix that.
+
+    `restricted`: the bot may be a member, but the channel restricts posting
+    (announcement-only, read-only or thread-only).
+    """
     what = prose(action, 100) or "that"
-    body = (
-        f"I can't post in this conversation, so I couldn't do *{what}* here. "
-        "Invite me with `/invite @mtasts` and click the button again — "
+    others = (
         "or use the *Policy file*, *DNS records* and *MX & TLS* buttons, "
         "which open a window just for you."
+    )
+    if restricted:
+        body = (
+            f"This channel restricts who can post in it, so I couldn't do *{what}* here. "
+            f"Ask a channel manager to let me post — {others}"
+        )
+        text = f"This channel restricts posting, so I couldn't do {what} here."
+        return {"text": text, "blocks": [section(body)]}
+    body = (
+        f"I can't post in this conversation, so I couldn't do *{what}* here. "
+        f"Invite me with `/invite @mtasts` and click the button again — {others}"
     )
     return {
         "text": f"I can't post here; invite me with /invite @mtasts ({what}).",

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks.help_builder import build_error_message, build_help_message
 from bot.slack.checking import admit, obtain
-from bot.slack.flows.replies import CANNOT_POST, NOT_IN_CHANNEL_NOTE, direct_message, slack_error
+from bot.slack.flows.replies import CANNOT_POST, cannot_post_note, direct_message, slack_error
 from bot.slack.parse import parse_request
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
@@ -71,7 +71,7 @@ async def run_conversation(
                 client,
                 user=str(user),
                 message=message,
-                note=NOT_IN_CHANNEL_NOTE,
+                note=cannot_post_note(error),
                 logger=services.logger,
                 record=record,
             )
@@ -116,7 +116,7 @@ async def run_conversation(
                     client,
                     user=str(user),
                     message=message,
-                    note=NOT_IN_CHANNEL_NOTE if error in CANNOT_POST else "",
+                    note=cannot_post_note(error) if error in CANNOT_POST else "",
                     logger=services.logger,
                     record=record,
                 )

@@ -27,7 +27,13 @@ from bot.slack.blocks.help_builder import (
 )
 from bot.slack.checking import Outcome, admit, obtain
 from bot.slack.flows.action_body import Click
-from bot.slack.flows.replies import CANNOT_POST, private_fallback, respond_checked, slack_error
+from bot.slack.flows.replies import (
+    CANNOT_POST,
+    RESTRICTED,
+    private_fallback,
+    respond_checked,
+    slack_error,
+)
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
 
@@ -123,7 +129,9 @@ async def _post(
         error = slack_error(exc)
         if error in CANNOT_POST:
             record.outcome = "not_in_channel"
-            await private(build_not_in_channel_message("Explain in thread"))
+            await private(
+                build_not_in_channel_message("Explain in thread", restricted=error in RESTRICTED)
+            )
             return None
         # Anything else (after the client's own retries of 429 and 5xx): the guard logs it
         # and tells the clicker privately that it went wrong.

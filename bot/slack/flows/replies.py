@@ -21,8 +21,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.blocks.help_builder import build_private_copy
 from bot.slack.reqlog import RequestRecord
 
+# Where the channel only lets some people post, or only in (or outside) threads:
+# announcement-only channels, read-only channels, thread-only channels.
+RESTRICTED = frozenset(
+    {
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+    }
+)
 # Where chat.postMessage / chat.postEphemeral cannot post for the bot.
-CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived"}) | RESTRICTED
 RESPOND_RETRY_DELAY = 0.25  # seconds before retrying a 5xx from a response_url
 MAX_RESPOND_RETRY_AFTER = 10.0  # a longer Retry-After: go to the fallback instead
 
@@ -33,6 +43,16 @@ NOT_IN_CHANNEL_NOTE = (
     "I can't post in that conversation (I'm not a member), so here is my answer just for you. "
     "Invite me there with `/invite @mtasts`, or use `/mtasts`, which works everywhere."
 )
+RESTRICTED_NOTE = (
+    "That channel restricts who can post there (or how), so I couldn't answer in it: "
+    "here is my answer just for you. Ask a channel manager to let me post there, "
+    "or ask me here in a direct message."
+)
+
+
+def cannot_post_note(error: str | None) -> str:
+    """Why the answer comes privately, and what would let the bot post (for `error`)."""
+    return RESTRICTED_NOTE if error in RESTRICTED else NOT_IN_CHANNEL_NOTE
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float | None:

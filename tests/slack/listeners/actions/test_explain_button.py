@@ -121,3 +121,14 @@ async def test_other_web_api_failure_is_answered_not_raised(harness: Harness) ->
     assert "went wrong" in post.args["text"]
     assert "Traceback" not in post.args["text"]
     assert "msg_too_long" not in post.args["text"]
+
+
+async def test_explain_in_a_channel_that_restricts_posting_says_so(harness: Harness) -> None:
+    harness.standin.restrict_posting("C0ANNOUNCE")
+    _, response_url, _ = await harness.click(ACTION_EXPLAIN, "example.com", channel="C0ANNOUNCE")
+    post = (await harness.wait_for(lambda calls: harness.standin.response_posts(response_url)))[0]
+    await harness.idle()
+    assert harness.standin.calls_to("chat.postMessage")[0].error == "restricted_action"
+    assert post.args["response_type"] == "ephemeral"
+    assert "restricts" in post.args["text"]
+    assert "went wrong" not in post.args["text"]
