@@ -34,7 +34,13 @@ from bot.slack.services import Services
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-DRAIN_TIMEOUT = 10.0  # seconds work in flight may take to finish at shutdown
+# At shutdown, work in flight gets the checker's whole budget (a check started just
+# before SIGTERM still ends within it) plus a margin to post its answer; but at most
+# DRAIN_CAP seconds, so that what is then cancelled can still say so before a 30 s
+# grace period (Kubernetes' default) ends with SIGKILL. A hung check (the cache's
+# guard allows 2 x timeout + 10) is cancelled, and the person told to ask again.
+DRAIN_MARGIN = 5.0
+DRAIN_CAP = 25.0
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller
 # Answers that mean the token itself is wrong (not that Slack is unreachable).
 BAD_TOKEN_ERRORS = frozenset(
@@ -153,8 +159,13 @@ async def serve(
     app: AsyncApp | None = None,
     stop: asyncio.Event | None = None,
     started: Callable[[int], None] | None = None,
+    drain_timeout: float | None = None,
 ) -> None:
-    """Serve until SIGTERM/SIGINT (or `stop` is set). `started(port)` is told the bound port."""
+    """Serve until SIGTERM/SIGINT (or `stop` is set). `started(port)` is told the bound port.
+
+    `drain_timeout`: seconds work in flight may take to finish at shutdown
+    (default: `drain_seconds(config)`).
+    """
     app = app or build_app(config)
     stop = stop or asyncio.Event()
     services = services_of(app)
@@ -201,7 +212,8 @@ async def serve(
             with contextlib.suppress(Exception):
                 await socket_handler.close_async()
         await runner.cleanup()  # stops taking requests
-        if not await services.tracker.wait_idle(DRAIN_TIMEOUT):
+        drain = drain_seconds(config) if drain_timeout is None else drain_timeout
+        if not await services.tracker.wait_idle(drain):
             log.warning("shutdown: cancelling %s unfinished requests", services.tracker.active)
             await services.tracker.cancel_all()
         aclose = getattr(services.cache, "aclose", None)
@@ -210,6 +222,11 @@ async def serve(
         for sig in installed:
             loop.remove_signal_handler(sig)
         log.info("stopped")
+
+
+def drain_seconds(config: SlackConfig) -> float:
+    """How long shutdown waits for work in flight (see DRAIN_CAP for why it is capped)."""
+    return min(config.settings.timeout + DRAIN_MARGIN, DRAIN_CAP)
 
 
 async def _connect_unless_stopped(socket_handler: Any, stop: asyncio.Event) -> bool:

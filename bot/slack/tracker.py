@@ -19,6 +19,8 @@ class Tracker:
         self._idle: asyncio.Event | None = None
         self.started = 0  # how many pieces of work have begun, ever
         self.finished = 0
+        self.cancelling = False  # set by cancel_all(): work ends because the server stops
+        self._progress: asyncio.Event | None = None  # set when work begins
 
     def _event(self) -> asyncio.Event:
         if self._idle is None:
@@ -40,6 +42,9 @@ class Tracker:
         self._active += 1
         self.started += 1
         self._event().clear()
+        if self._progress is not None:
+            self._progress.set()
+            self._progress = None
         try:
             yield
         finally:
@@ -59,7 +64,21 @@ class Tracker:
             return False
         return True
 
+    async def wait_started(self, count: int, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until `count` pieces of work have begun, ever; False if `timeout` passed first."""
+        try:
+            async with asyncio.timeout(timeout):
+                while self.started < count:
+                    if self._progress is None:
+                        self._progress = asyncio.Event()
+                    await self._progress.wait()
+        except TimeoutError:
+            return False
+        return True
+
     async def cancel_all(self) -> None:
+        """Cancel all work in flight and wait for it to end (its last words included)."""
+        self.cancelling = True
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -16,9 +16,10 @@ import aiohttp
 import pytest
 from slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeChecker
 
-from bot.slack.app import build_app, make_client
+from bot.checker.settings import Settings
+from bot.slack.app import build_app, make_client, services_of
 from bot.slack.config import ConfigError, SlackConfig
-from bot.slack.serve import EVENTS_PATH, run, serve
+from bot.slack.serve import EVENTS_PATH, drain_seconds, run, serve
 from bot.testbed.slack_standin import SlackRequests, SlackStandin
 
 APP_TOKEN = "xapp-1-A0STANDAPP-0000-secret"
@@ -224,3 +225,57 @@ async def test_stop_ends_serve_while_socket_mode_cannot_connect() -> None:
         assert task.exception() is None
         assert started == []  # it never claimed to be serving
         assert standin.socket_connections == 0
+
+
+def test_shutdown_drains_a_whole_check_budget_but_not_forever() -> None:
+    def config(timeout: float) -> SlackConfig:
+        return SlackConfig(bot_token=BOT_TOKEN, settings=Settings(timeout=timeout))
+
+    assert drain_seconds(config(10)) >= 10 + 5  # a check begun just before SIGTERM ends
+    assert drain_seconds(config(15)) == 20
+    assert drain_seconds(config(600)) == 25  # leaves time to say so before a 30 s SIGKILL
+
+
+async def test_work_cancelled_at_shutdown_tells_the_person_to_ask_again() -> None:
+    async with SlackStandin() as standin, aiohttp.ClientSession() as http:
+        config = SlackConfig(
+            bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=standin.api_url
+        )
+        checker = FakeChecker()
+        checker.hold("slow.example")  # never released: the check outlives the drain
+        app = build_app(config, check=checker, client=make_client(config, retry_backoff=0.01))
+        stop = asyncio.Event()
+        bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(
+            serve(
+                config,
+                port=0,
+                host="127.0.0.1",
+                app=app,
+                stop=stop,
+                started=bound.set_result,
+                drain_timeout=0.05,
+            )
+        )
+        url = f"http://127.0.0.1:{await asyncio.wait_for(bound, 5)}{EVENTS_PATH}"
+        slack = SlackRequests(SIGNING_SECRET)
+        response_url = standin.new_response_url()
+        for request in (
+            slack.slash_command("slow.example", response_url=response_url),
+            slack.mention("slow.example", ts="1700000090.000100"),
+        ):
+            async with http.post(url, data=request.body, headers=request.headers) as r:
+                assert r.status == 200
+        assert await services_of(app).tracker.wait_started(2, 5)  # both are in flight
+        await checker.started.wait()
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        posts = standin.response_posts(response_url)
+        assert len(posts) == 1
+        assert posts[0].args["response_type"] == "ephemeral"
+        assert "restarted before I could finish" in posts[0].args["text"]
+        said = standin.calls_to("chat.postMessage")
+        assert len(said) == 1
+        assert said[0].args["thread_ts"] == "1700000090.000100"
+        assert "please ask again" in said[0].args["text"]
+        assert "Traceback" not in said[0].args["text"]

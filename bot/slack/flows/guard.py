@@ -27,6 +27,9 @@ APOLOGY = (
     "Please try again in a minute; if it keeps happening, tell whoever runs this app."
 )
 
+RESTARTED = "I was restarted before I could finish — please ask again."
+RESTART_NOTICE_TIMEOUT = 5.0  # seconds a shutdown notice may take
+
 
 async def guarded(
     services: Services,
@@ -49,6 +52,8 @@ async def guarded(
             await work(record)
         except asyncio.CancelledError:
             record.fail("cancelled")
+            if reply is not None and services.tracker.cancelling:
+                await _restarted(services, reply)
             raise
         except Exception as exc:
             services.logger.exception("listener failed kind=%s name=%s", kind, name)
@@ -57,6 +62,25 @@ async def guarded(
         finally:
             if ack is not None and ack.response is None:
                 await ack()
+
+
+async def _restarted(services: Services, reply: Reply) -> None:
+    """Best effort, at shutdown: tell the person their request was cut off.
+
+    The notice runs as a task of its own (shielded from the cancellation that
+    ended the work) and gets at most RESTART_NOTICE_TIMEOUT seconds.
+    """
+
+    async def tell() -> None:
+        await reply(build_error_message(RESTARTED))
+
+    notice = asyncio.create_task(tell(), name="mtasts-restarted")
+    done, _ = await asyncio.wait({notice}, timeout=RESTART_NOTICE_TIMEOUT)
+    if notice not in done:
+        notice.cancel()
+        services.logger.warning("shutdown: could not tell the person in time")
+    elif (exc := notice.exception()) is not None:
+        services.logger.warning("shutdown: could not tell the person error=%s", type(exc).__name__)
 
 
 async def _apologise(
