@@ -62,7 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         f"for {WORKERS_FROM}+ domains)",
     )
     serve = sub.add_parser("serve", help="run the Slack app (Socket Mode or HTTP)")
-    serve.add_argument("--port", type=int, help="HTTP port (default $PORT, else 3000)")
+    serve.add_argument(
+        "--port",
+        # 1 to 65535, checked here: a bad port is a usage error (exit 2), not a traceback
+        type=__import__("bot.slack.config", fromlist=["port_argument"]).port_argument,
+        help="HTTP port (default $PORT, else 3000)",
+    )
     sub.add_parser("demo", help="run the bot against a built-in testbed (no Slack, no internet)")
     return parser
 

@@ -108,3 +108,13 @@ def default_port(environ: Mapping[str, str] | None = None) -> int:
     if not text.isdigit() or not 0 <= int(text) < 65536:
         raise ConfigError(f"PORT {text!r} is not a port number (0 to 65535; 0 picks a free one)")
     return int(text)
+
+
+def port_argument(text: str) -> int:
+    """argparse `type=` of `mtasts serve --port`: a port number from 1 to 65535."""
+    import argparse
+
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return int(value)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.config import DEFAULT_API_URL, ConfigError, SlackConfig, default_port
+from bot.cli import main
+from bot.slack.config import (
+    DEFAULT_API_URL,
+    ConfigError,
+    SlackConfig,
+    default_port,
+    port_argument,
+)
 
 HTTP_ENV = {"SLACK_BOT_TOKEN": "xoxb-secret-bot", "SLACK_SIGNING_SECRET": "sig-secret-123"}
 
@@ -78,3 +85,24 @@ def test_default_port() -> None:
     assert default_port({"PORT": "8080"}) == 8080
     with pytest.raises(ConfigError, match="PORT"):
         default_port({"PORT": "eighty"})
+
+
+@pytest.mark.parametrize("port", ["70000", "0", "-1", "abc", "65536"])
+def test_serve_with_a_bad_port_is_a_usage_error_not_a_traceback(
+    port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--port", port])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "OverflowError" not in err
+    errors = [line for line in err.splitlines() if not line.startswith("usage:")]
+    assert len(errors) == 1
+    assert f"'{port}' is not a port number (1 to 65535)" in errors[0]
+
+
+def test_port_argument_accepts_every_port_number() -> None:
+    assert port_argument("1") == 1
+    assert port_argument("65535") == 65535
+    assert port_argument(" 3000 ") == 3000
