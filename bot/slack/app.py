@@ -161,14 +161,16 @@ def seed_authorization(app: AsyncApp, response: AsyncSlackResponse) -> None:
 
 
 # Bolt switches to the OAuth flow (an installation store, per-workspace tokens) whenever
-# both of these are in the environment, whatever the constructor is given: this app
-# has one workspace and one bot token, so they are hidden while the app is built.
-OAUTH_ENV = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+# both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are in the environment, whatever the
+# constructor is given; and it reads SLACK_BOT_TOKEN as a static token (then warns that
+# the client's is used). This app has one workspace and one bot token, handed to Bolt
+# only through `authorize`: these are hidden while the app is built.
+BOLT_ENV = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_BOT_TOKEN")
 
 
 @contextlib.contextmanager
-def _without_oauth_env() -> Iterator[None]:
-    saved = {name: os.environ.pop(name) for name in OAUTH_ENV if name in os.environ}
+def _without_bolt_env() -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in BOLT_ENV if name in os.environ}
     try:
         yield
     finally:
@@ -269,7 +271,7 @@ def build_app(
     async def authorize() -> AuthorizeResult | None:
         return await authorization()
 
-    with _without_oauth_env(), _tokenless(client):
+    with _without_bolt_env(), _tokenless(client):
         app = AsyncApp(
             name="mtasts",
             client=client,

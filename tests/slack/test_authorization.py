@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 import pytest
@@ -13,11 +14,15 @@ from bot.slack.ratelimit import Limit, RateLimiter
 
 
 async def test_oauth_environment_variables_do_not_switch_the_app_to_oauth(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("SLACK_CLIENT_ID", "1234.5678")
     monkeypatch.setenv("SLACK_CLIENT_SECRET", "client-secret-not-for-logs")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
+    caplog.set_level(logging.INFO, logger="mtasts.slack.bolt")
     async with running_app() as h:
+        # Bolt neither loads OAuth settings nor warns about tokens it would ignore
+        assert [r.getMessage() for r in caplog.records if r.name == "mtasts.slack.bolt"] == []
         assert h.app.oauth_flow is None
         assert h.app.installation_store is None
         sent, url = await h.command("example.com")
