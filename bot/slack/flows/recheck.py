@@ -9,6 +9,8 @@ clicker privately and leaves the message as it was.
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -68,7 +70,7 @@ async def run_recheck(
         return
     # Within 3 s of the click: the message says it is being re-checked (or, when the
     # click did not carry the message, the clicker is told privately).
-    original = click.message_blocks
+    original = _without_rechecking(click.message_blocks)
     if original is not None and len(original) < MAX_MESSAGE_BLOCKS:
         shown = await respond_checked(
             respond,
@@ -120,3 +122,22 @@ async def run_recheck(
         fallback=fallback,
         replace_original=True,
     )
+
+
+def _without_rechecking(blocks: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The message's blocks without a "Re-checking…" line (a second click while one runs)."""
+    if blocks is None:
+        return None
+
+    def is_note(block: dict[str, Any]) -> bool:
+        elements = block.get("elements")
+        return (
+            block.get("type") == "context"
+            and isinstance(elements, list)
+            and len(elements) == 1
+            and isinstance(elements[0], dict)
+            and elements[0].get("text") == RECHECKING
+        )
+
+    kept = [b for b in blocks if not is_note(b)]
+    return kept or None

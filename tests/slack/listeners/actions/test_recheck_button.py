@@ -118,3 +118,22 @@ async def test_a_broken_recheck_puts_the_message_back(harness: Harness) -> None:
     assert posts[1].args["blocks"] == original["blocks"]
     assert posts[2].args["response_type"] == "ephemeral"
     assert "Traceback" not in posts[2].args["text"]
+
+
+async def test_a_second_recheck_click_does_not_stack_rechecking_lines(harness: Harness) -> None:
+    original = build_result_message(make_report("slow.example"))
+    gate = harness.checker.hold("slow.example")
+    _, first_url, _ = await harness.click(
+        ACTION_RECHECK, "slow.example", message_blocks=original["blocks"]
+    )
+    marked = (await harness.wait_for(lambda calls: harness.standin.response_posts(first_url)))[0]
+    # Slack sends the message as it now stands: with the "Re-checking…" line
+    _, second_url, _ = await harness.click(
+        ACTION_RECHECK, "slow.example", message_blocks=marked.args["blocks"]
+    )
+    again = (await harness.wait_for(lambda calls: harness.standin.response_posts(second_url)))[0]
+    gate.set()
+    await harness.idle()
+    assert again.args["blocks"] == marked.args["blocks"]
+    assert str(again.args["blocks"]).count("Re-checking") == 1
+    assert harness.checker.calls == ["slow.example"]  # the second click joined the check
