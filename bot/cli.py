@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from bot.checker.domain import DomainError, normalise_domain
 from bot.checker.model import Report
 from bot.checker.settings import Settings, SettingsError, parse_nameserver, parse_timeout
+from bot.slack.config import port_argument
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 WORKERS_FROM = 100  # domains from which a check is spread over several processes
@@ -65,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port",
         # 1 to 65535, checked here: a bad port is a usage error (exit 2), not a traceback
-        type=__import__("bot.slack.config", fromlist=["port_argument"]).port_argument,
+        type=port_argument,
         help="HTTP port (default $PORT, else 3000)",
     )
     sub.add_parser("demo", help="run the bot against a built-in testbed (no Slack, no internet)")

@@ -115,6 +115,6 @@ def port_argument(text: str) -> int:
     import argparse
 
     value = text.strip()
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
     return int(value)
