@@ -1,3 +1,5 @@
 from bot.cli import main
 
-raise SystemExit(main())
+# Guarded: a worker process started with "spawn" imports this module again.
+if __name__ == "__main__":
+    raise SystemExit(main())

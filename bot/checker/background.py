@@ -10,8 +10,13 @@ the caller awaits them as usual.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
+import multiprocessing
 import threading
 from collections.abc import Awaitable, Callable
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 from bot.checker.model import Report
 from bot.checker.settings import Settings
@@ -82,3 +87,139 @@ class BackgroundChecker:
         thread.join(timeout)
         if not thread.is_alive():
             loop.close()
+
+
+class ProcessChecker:
+    """`await checker.check(domain)` runs the real check in a worker process.
+
+    A thread still shares the GIL: under a burst of fresh checks, a server's
+    acknowledgements wait for it. A process does not. Requests and reports cross a
+    pipe (reports are plain dataclasses, pickled); the worker runs many checks at
+    once on its own event loop. If it dies, waiting checks fail with a message and
+    the next check starts a new one.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._conn: Connection | None = None
+        self._proc: BaseProcess | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: dict[int, asyncio.Future[Report]] = {}
+        self._ids = itertools.count(1)
+
+    def _ensure_started(self) -> Connection:
+        if self._conn is not None:
+            return self._conn
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(
+            target=_worker_main, args=(child, self._settings), name="mtasts-checks", daemon=True
+        )
+        proc.start()
+        child.close()
+        loop = asyncio.get_running_loop()
+        loop.add_reader(parent.fileno(), self._readable)
+        self._conn, self._proc, self._loop = parent, proc, loop
+        return parent
+
+    async def check(self, domain: str) -> Report:
+        conn = self._ensure_started()
+        request = next(self._ids)
+        future: asyncio.Future[Report] = asyncio.get_running_loop().create_future()
+        self._pending[request] = future
+        conn.send(("check", request, domain))
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if self._conn is conn:
+                with contextlib.suppress(OSError):
+                    conn.send(("cancel", request, ""))
+            raise
+        finally:
+            self._pending.pop(request, None)
+
+    def _readable(self) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            kind, request, payload = conn.recv()
+        except (EOFError, OSError):
+            self._lost("the check worker process stopped")
+            return
+        future = self._pending.get(request)
+        if future is None or future.done():
+            return
+        if kind == "ok":
+            future.set_result(payload)
+        else:
+            future.set_exception(RuntimeError(str(payload)))
+
+    def _lost(self, why: str) -> None:
+        self._drop_connection()
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(RuntimeError(why))
+
+    def _drop_connection(self) -> None:
+        conn, loop = self._conn, self._loop
+        self._conn = None
+        if conn is not None:
+            if loop is not None and not loop.is_closed():
+                with contextlib.suppress(ValueError, OSError):
+                    loop.remove_reader(conn.fileno())
+            conn.close()
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the worker (it finishes nothing: callers were told already)."""
+        proc = self._proc
+        self._lost("the checker was closed")
+        self._proc = None
+        if proc is not None:
+            proc.join(timeout)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout)
+
+
+def _worker_main(conn: Connection, settings: Settings) -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_worker(conn, settings))
+
+
+async def _worker(conn: Connection, settings: Settings) -> None:
+    from bot.checker.engine import check
+
+    loop = asyncio.get_running_loop()
+    tasks: dict[int, asyncio.Task[None]] = {}
+    closed = asyncio.Event()
+
+    async def run(request: int, domain: str) -> None:
+        try:
+            report = await check(domain, settings)
+            message: tuple[str, int, object] = ("ok", request, report)
+        except asyncio.CancelledError:
+            return
+        except Exception as exc:  # a bug of ours: the caller says so, in one line
+            message = ("error", request, f"internal error ({type(exc).__name__}: {exc})"[:300])
+        finally:
+            tasks.pop(request, None)
+        with contextlib.suppress(OSError):
+            conn.send(message)
+
+    def readable() -> None:
+        try:
+            kind, request, domain = conn.recv()
+        except (EOFError, OSError):
+            loop.remove_reader(conn.fileno())
+            closed.set()
+            return
+        if kind == "check":
+            tasks[request] = asyncio.create_task(run(request, domain))
+        elif kind == "cancel" and (task := tasks.get(request)) is not None:
+            task.cancel()
+
+    loop.add_reader(conn.fileno(), readable)
+    await closed.wait()
+    for task in list(tasks.values()):
+        task.cancel()

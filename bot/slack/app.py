@@ -209,18 +209,18 @@ def make_client(config: SlackConfig, *, retry_backoff: float = 0.5) -> AsyncWebC
 
 
 def default_check(config: SlackConfig) -> CheckFn:
-    """The real checker with the configured Settings, on an event loop of its own.
+    """The real checker with the configured Settings, in a worker process.
 
-    Checks run in a worker thread (`BackgroundChecker`), so their TLS handshakes and
-    DNS parsing never queue ahead of an acknowledgement on the app's loop. The
+    Checks run in `ProcessChecker`'s process, so their TLS handshakes and DNS parsing
+    never compete (not even for the GIL) with acknowledging Slack's requests. The
     returned callable has `close()`, which the cache calls at shutdown.
     """
-    from bot.checker.background import BackgroundChecker
+    from bot.checker.background import ProcessChecker
 
-    return _ThreadedCheck(BackgroundChecker(config.settings))
+    return _WorkerCheck(ProcessChecker(config.settings))
 
 
-class _ThreadedCheck:
+class _WorkerCheck:
     def __init__(self, checker: Any) -> None:
         self._checker = checker
 

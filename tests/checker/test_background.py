@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 
 import pytest
@@ -76,3 +77,55 @@ async def test_close_stops_the_thread_and_a_later_check_restarts_it() -> None:
     assert not thread.is_alive()
     assert (await checker.check("b.example")).domain == "b.example"
     checker.close()
+
+
+async def test_process_checker_runs_real_checks_in_another_process(settings: Settings) -> None:
+    from bot.checker.background import ProcessChecker
+
+    checker = ProcessChecker(settings)
+    try:
+        reports = await asyncio.gather(
+            checker.check("good.example"), checker.check("dash-id.example")
+        )
+        assert checker._proc is not None
+        assert checker._proc.pid != __import__("os").getpid()
+    finally:
+        checker.close()
+    assert [r.status for r in reports] == ["pass", "fail"]
+    assert reports[0].mx[0].tls is not None
+    assert reports[0].mx[0].tls.cert_valid
+
+
+async def test_process_checker_survives_its_worker_dying(settings: Settings) -> None:
+    from bot.checker.background import ProcessChecker
+
+    slow = dataclasses.replace(settings, timeout=5.0)
+    checker = ProcessChecker(slow)
+    try:
+        waiting = asyncio.ensure_future(checker.check("slow-policy.example"))
+        await asyncio.sleep(0)  # let the request go out
+        assert checker._proc is not None
+        checker._proc.kill()
+        with pytest.raises(RuntimeError, match="stopped"):
+            await asyncio.wait_for(waiting, 10)
+        report = await asyncio.wait_for(checker.check("good.example"), 10)  # a new worker
+        assert report.status == "pass"
+    finally:
+        checker.close()
+
+
+async def test_process_checker_cancel_reaches_the_worker(settings: Settings) -> None:
+    from bot.checker.background import ProcessChecker
+
+    checker = ProcessChecker(dataclasses.replace(settings, timeout=5.0))
+    try:
+        task = asyncio.ensure_future(checker.check("slow-policy.example"))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert checker._pending == {}
+        # The worker is still serving.
+        assert (await asyncio.wait_for(checker.check("good.example"), 10)).status == "pass"
+    finally:
+        checker.close()
