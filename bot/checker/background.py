@@ -1,10 +1,12 @@
-"""Run checks on an event loop of their own, in a thread.
+"""Run checks away from the caller's event loop: in a worker process, or a thread.
 
 A server that must answer quickly (the Slack app acknowledges every request
 within 3 s, and aims at a few milliseconds) should not share its event loop
 with dozens of checks: their TLS handshakes and DNS parsing queue ahead of
-every acknowledgement. `BackgroundChecker` keeps the checks on a second loop;
-the caller awaits them as usual.
+every acknowledgement. `ProcessChecker` (what the app uses) runs them in a
+worker process, so they share neither the loop nor the GIL; `BackgroundChecker`
+runs any check function on a second loop in a thread (tests and tools that
+patch the engine use it). The caller awaits either as usual.
 """
 
 from __future__ import annotations
