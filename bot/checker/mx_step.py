@@ -180,7 +180,8 @@ def alignment(
     if mode == "none" and not patterns:
         uncovered = []  # a withdrawn policy need not list mx: nothing to align
     all_hosts = step.names or [mx.host for mx in hosts]  # beyond MAX_MX_HOSTS too
-    shown = ", ".join(patterns[:_SHOWN_PATTERNS]) or "none"
+    # Patterns as code spans: a `*.` wildcard must not turn into Slack bold.
+    shown = ", ".join(f"`{p}`" for p in patterns[:_SHOWN_PATTERNS]) or "none"
     if len(patterns) > _SHOWN_PATTERNS:
         shown += f", … {len(patterns)} in all"
     if uncovered:
@@ -205,14 +206,14 @@ def alignment(
                 # Likely the pattern meant for the uncovered host: fix it, don't drop it.
                 names = ", ".join(mx.host for mx in uncovered[:3])
                 message = (
-                    f"The policy pattern {pattern} matches none of {domain}'s MX hosts. "
+                    f"The policy pattern `{pattern}` matches none of {domain}'s MX hosts. "
                     f"If it was meant for {names}, correct it as the mx_not_covered finding "
                     "says; otherwise it may be left over from an old mail setup."
                 )
                 fix = "Correct it to cover the MX host, or remove it if nothing uses it."
             else:
                 message = (
-                    f"The policy pattern {pattern} matches none of {domain}'s MX hosts; "
+                    f"The policy pattern `{pattern}` matches none of {domain}'s MX hosts; "
                     "it may be left over from an old mail setup."
                 )
                 fix = "Remove it from the policy if no MX host will use it."
