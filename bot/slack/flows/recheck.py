@@ -41,10 +41,10 @@ async def run_recheck(
         if client is not None
         else None
     )
-    if domain is None:
-        record.outcome = "invalid"
-        message = build_error_message("That button does not carry a domain I can check.")
-        await respond_checked(
+
+    async def tell(message: dict[str, Any]) -> bool:
+        """To the clicker alone (or, if Slack refuses, privately another way)."""
+        return await respond_checked(
             respond,
             message,
             logger=log,
@@ -53,75 +53,47 @@ async def run_recheck(
             response_type="ephemeral",
             replace_original=False,
         )
+
+    async def replace(message: dict[str, Any], *, with_fallback: bool = False) -> bool:
+        """Replace the message the button is on."""
+        return await respond_checked(
+            respond,
+            message,
+            logger=log,
+            record=record,
+            fallback=fallback if with_fallback else None,
+            replace_original=True,
+        )
+
+    if domain is None:
+        record.outcome = "invalid"
+        await tell(build_error_message("That button does not carry a domain I can check."))
         return
     record.domains = [domain]
     admission = await admit(services, [domain], team=click.team, user=click.user, fresh=True)
     if admission.limited:
         record.outcome = "rate_limited"
-        await respond_checked(
-            respond,
-            admission.limited_message(),
-            logger=log,
-            record=record,
-            fallback=fallback,
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        await tell(admission.limited_message())
         return
     # Within 3 s of the click: the message says it is being re-checked (or, when the
     # click did not carry the message, the clicker is told privately).
     original = _without_rechecking(click.message_blocks)
+    text = click.message_text or domain
     if original is not None and len(original) < MAX_MESSAGE_BLOCKS:
-        shown = await respond_checked(
-            respond,
-            {"text": click.message_text or domain, "blocks": [*original, context(RECHECKING)]},
-            logger=log,
-            record=record,
-            replace_original=True,
-        )
-        if not shown:
+        if not await replace({"text": text, "blocks": [*original, context(RECHECKING)]}):
             original = None  # nothing to restore
     else:
         original = None
-        await respond_checked(
-            respond,
-            build_rechecking_message(domain),
-            logger=log,
-            record=record,
-            fallback=fallback,
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        await tell(build_rechecking_message(domain))
     outcome = await obtain(services, domain, fresh=True)
     if outcome.report is None:
         record.fail("check_failed")
         if original is not None:  # put the message back as it was
-            await respond_checked(
-                respond,
-                {"text": click.message_text or domain, "blocks": original},
-                logger=log,
-                record=record,
-                replace_original=True,
-            )
-        await respond_checked(
-            respond,
-            outcome.message(),
-            logger=log,
-            record=record,
-            fallback=fallback,
-            response_type="ephemeral",
-            replace_original=False,
-        )
+            await replace({"text": text, "blocks": original})
+        await tell(outcome.message())
         return
     # The new result replaces the message; if Slack refuses, the clicker gets it privately.
-    await respond_checked(
-        respond,
-        outcome.message(),
-        logger=log,
-        record=record,
-        fallback=fallback,
-        replace_original=True,
-    )
+    await replace(outcome.message(), with_fallback=True)
 
 
 def _without_rechecking(blocks: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
