@@ -25,7 +25,7 @@ from bot.slack.blocks.help_builder import build_error_message
 from bot.slack.blocks.ids import ACTION_DNS, ACTION_MX, ACTION_POLICY
 from bot.slack.checking import admit, obtain
 from bot.slack.flows.action_body import Click
-from bot.slack.flows.replies import private_fallback, respond_checked, slack_error
+from bot.slack.flows.replies import slack_error, tell_clicker
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
 
@@ -93,23 +93,17 @@ async def run_details(
         if slack_error(exc) == "not_found":
             return  # the person closed the window: nothing to tell
         # The window would stay on "loading": say so, privately.
-        await respond_checked(
+        await tell_clicker(
             respond,
             build_error_message(
                 f"I couldn't show the details of {domain} in the window. "
                 "Please click the button again."
             ),
+            client=client,
+            channel=click.channel,
+            user=click.user,
             logger=services.logger,
             record=record,
-            fallback=private_fallback(
-                client,
-                channel=click.channel,
-                user=click.user,
-                logger=services.logger,
-                record=record,
-            ),
-            response_type="ephemeral",
-            replace_original=False,
         )
 
 
@@ -131,20 +125,14 @@ async def _open(
         message = build_error_message(
             "I couldn't open the details window in time. Please click the button again."
         )
-        await respond_checked(
+        await tell_clicker(
             respond,
             message,
+            client=client,
+            channel=click.channel,
+            user=click.user,
             logger=services.logger,
             record=record,
-            fallback=private_fallback(
-                client,
-                channel=click.channel,
-                user=click.user,
-                logger=services.logger,
-                record=record,
-            ),
-            response_type="ephemeral",
-            replace_original=False,
         )
         return None
     opened = resp.get("view")

@@ -138,6 +138,30 @@ def private_fallback(
     return deliver
 
 
+async def tell_clicker(
+    respond: AsyncRespond,
+    message: dict[str, Any],
+    *,
+    client: AsyncWebClient,
+    channel: str | None,
+    user: str | None,
+    logger: logging.Logger,
+    record: RequestRecord,
+) -> bool:
+    """An ephemeral answer to the person who clicked, through the action's response_url;
+    if Slack refuses it, privately another way (ephemeral in the channel, else a DM)."""
+    fallback = private_fallback(client, channel=channel, user=user, logger=logger, record=record)
+    return await respond_checked(
+        respond,
+        message,
+        logger=logger,
+        record=record,
+        fallback=fallback,
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
 async def direct_message(
     client: AsyncWebClient,
     *,
