@@ -104,3 +104,25 @@ def prose(text: str, limit: int) -> str:
     if "```" in out or out.count("`") % 2:
         out = out.replace("`", BACKTICK_STANDIN)
     return out
+
+
+# -- reading mrkdwn, for renderers (terminal, HTML screenshots) ----------------------
+# Slack's grammar as far as our renderers need it. Private-use characters stand for
+# atoms (code spans, links, emoji) while formatting markers are matched; renderers
+# replace any private-use characters that come from input before using these.
+PUA_BASE = 0xE000
+PUA_SIZE = 0x1800
+ATOM = re.compile(f"[{chr(PUA_BASE)}-{chr(PUA_BASE + PUA_SIZE - 1)}]")
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+LINK = re.compile(r"<([^<>\n]*)>")
+SHORTCODE = re.compile(r"(?<![\w:]):([a-z0-9_+\-]*[a-z][a-z0-9_+\-]*):")
+# Markers open after a non-word character and close before one (Slack's rule),
+# around text that neither starts nor ends with whitespace.
+MARK = re.compile(r"(?<![\w\\])([*_~])(?=\S)(.+?)(?<=\S)\1(?!\w)")
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def unescape(text: str) -> str:
+    """`&amp;`, `&lt;`, `&gt;` back to characters (for display only)."""
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text)

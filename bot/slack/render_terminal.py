@@ -21,6 +21,15 @@ from functools import lru_cache
 from itertools import zip_longest
 from typing import Any
 
+from bot.slack.mrkdwn import ATOM as _ATOM
+from bot.slack.mrkdwn import CODE_SPAN as _CODE_SPAN
+from bot.slack.mrkdwn import LINK as _LINK
+from bot.slack.mrkdwn import MARK as _MARK
+from bot.slack.mrkdwn import PUA_BASE as _PUA
+from bot.slack.mrkdwn import PUA_SIZE as _PUA_SIZE
+from bot.slack.mrkdwn import SHORTCODE as _SHORTCODE
+from bot.slack.mrkdwn import unescape as _unescape_entities
+
 Style = frozenset[str]
 Span = tuple[str, Style]
 Line = list[Span]
@@ -63,16 +72,9 @@ _EMOJI: dict[str, tuple[str, str]] = {
     "bulb": ("💡", ""),
 }
 
-# Private-use characters stand for atoms (code spans, links, emoji) while
-# formatting markers are matched; `visible` escapes any that come from input.
-_PUA = 0xE000
-_PUA_SIZE = 0x1800
-_ATOM = re.compile(f"[{chr(_PUA)}-{chr(_PUA + _PUA_SIZE - 1)}]")
-_CODE_SPAN = re.compile(r"`([^`\n]+)`")
-_LINK = re.compile(r"<([^<>\n]*)>")
-_SHORTCODE = re.compile(r"(?<![\w:]):([a-z0-9_+\-]*[a-z][a-z0-9_+\-]*):")
-_MARK = re.compile(r"(?<![\w\\])([*_~])(?=\S)(.+?)(?<=\S)\1(?!\w)")
-_ENTITY = re.compile(r"&(amp|lt|gt);")
+# The mrkdwn grammar (code spans, links, emoji, markers) is shared with the HTML
+# renderer of docs/screenshots, in bot/slack/mrkdwn.py; `visible` escapes the
+# private-use characters it uses for atoms when they come from input.
 _MARK_STYLE = {"*": "bold", "_": "italic", "~": "strike"}
 _BULLET = re.compile(r"^(\s*(?:[•◦▪\-*]|\d{1,3}[.)])\s+)")
 
@@ -111,7 +113,7 @@ def _str(value: Any) -> str:
 
 
 def _unescape(text: str) -> str:
-    return _ENTITY.sub(lambda m: {"amp": "&", "lt": "<", "gt": ">"}[m.group(1)], text)
+    return _unescape_entities(text)
 
 
 # -- widths and lines ----------------------------------------------------------------

@@ -20,6 +20,15 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bot.slack.mrkdwn import ATOM as _ATOM
+from bot.slack.mrkdwn import CODE_SPAN as _CODE_SPAN
+from bot.slack.mrkdwn import LINK as _LINK
+from bot.slack.mrkdwn import MARK as _MARK
+from bot.slack.mrkdwn import PUA_BASE as _PUA
+from bot.slack.mrkdwn import PUA_SIZE as _PUA_SIZE
+from bot.slack.mrkdwn import SHORTCODE as _SHORTCODE
+from bot.slack.mrkdwn import unescape as _unescape_entities
+
 # Shortcode -> Unicode, for the emoji mtasts-bot uses (and a few common ones).
 # Unknown shortcodes are shown as typed, as Slack does for emoji it doesn't know.
 EMOJI: dict[str, str] = {
@@ -52,17 +61,7 @@ EMOJI: dict[str, str] = {
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ue000-\uf8ff]"
 )
-_PUA = 0xE000
-_PUA_SIZE = 0x1800
-_ATOM = re.compile(f"[{chr(_PUA)}-{chr(_PUA + _PUA_SIZE - 1)}]")
-_CODE_SPAN = re.compile(r"`([^`\n]+)`")
-_LINK = re.compile(r"<([^<>\n]*)>")
-_SHORTCODE = re.compile(r"(?<![\w:]):([a-z0-9_+\-]*[a-z][a-z0-9_+\-]*):")
-# Markers open after a non-word character and close before one (Slack's rule),
-# around text that neither starts nor ends with whitespace.
-_MARK = re.compile(r"(?<![\w\\])([*_~])(?=\S)(.+?)(?<=\S)\1(?!\w)")
 _MARK_TAG = {"*": "b", "_": "i", "~": "s"}
-_ENTITY = re.compile(r"&(amp|lt|gt);")
 _SAFE_SCHEME = re.compile(r"^(https?|mailto):", re.IGNORECASE)
 
 AVATAR_SVG = (
@@ -153,7 +152,7 @@ def _clean(value: Any) -> str:
 
 def _unescape(text: str) -> str:
     """Slack's three mrkdwn entities back to the characters they stand for."""
-    return _ENTITY.sub(lambda m: {"amp": "&", "lt": "<", "gt": ">"}[m.group(1)], text)
+    return _unescape_entities(text)
 
 
 def _esc(text: str) -> str:
