@@ -16,20 +16,16 @@ the finding of the step that was cut off.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import sys
 import threading
 import time
-from typing import TypeVar
 
-from bot.checker import limits
 from bot.checker.certs import iso
 from bot.checker.dns import Dns, within
-from bot.checker.findings import finding
+from bot.checker.findings import cap_per_code, finding
 from bot.checker.model import (
     DnsEvidence,
-    Finding,
     Mode,
     Report,
 )
@@ -39,9 +35,6 @@ from bot.checker.policy_step import policy_cert_expiry, run_policy_step
 from bot.checker.settings import Settings
 from bot.checker.tls_step import probe_all, tls_findings
 from bot.checker.txt_records import cut_txt, record_result, tlsrpt_result
-
-T = TypeVar("T")
-
 
 _preloading = threading.Lock()
 
@@ -140,32 +133,6 @@ async def check(domain: str, settings: Settings) -> Report:
         findings += policy_cert_expiry(policy_step)
     report.tlsrpt, rpt_findings = tlsrpt_result(domain, rpt)
     findings += rpt_findings
-    report.findings = _cap_per_code(findings, domain)
+    report.findings = cap_per_code(findings, domain)
     report.duration_ms = (time.perf_counter() - started) * 1000
     return report
-
-
-def _cap_per_code(findings: list[Finding], domain: str) -> list[Finding]:
-    """At most MAX_FINDINGS_PER_CODE findings of each code, then one saying how many more
-    (the report of a domain with thousands of MX records or patterns stays readable)."""
-    cap = limits.MAX_FINDINGS_PER_CODE
-    seen: dict[str, int] = {}
-    out: list[Finding] = []
-    dropped: dict[str, list[Finding]] = {}
-    for f in findings:
-        seen[f.code] = seen.get(f.code, 0) + 1
-        if seen[f.code] <= cap:
-            out.append(f)
-        else:
-            dropped.setdefault(f.code, []).append(f)
-    for rest in dropped.values():
-        subjects = ", ".join(f.subject for f in rest[:3])
-        out.append(
-            dataclasses.replace(
-                rest[0],
-                subject=domain,
-                message=f"And {len(rest)} more findings like these ({subjects}, …).",
-                fix=None,
-            )
-        )
-    return out

@@ -6,8 +6,10 @@ on the policy mode take theirs from `mode_severity`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from bot.checker import limits
 from bot.checker.model import Finding, Mode, Severity
 
 
@@ -106,3 +108,25 @@ def consequence(mode: Mode | None) -> str:
             "and it breaks delivery as soon as you switch to enforce"
         )
     return "the policy is not enforced, so mail still flows"
+
+
+def cap_per_code(findings: list[Finding], subject: str, *, where: str = "") -> list[Finding]:
+    """At most MAX_FINDINGS_PER_CODE findings of each code, then one per code saying how
+    many more (on `subject`, with the severity of those it stands for), so a hostile
+    record, policy or zone cannot make a report of thousands of lines."""
+    cap = limits.MAX_FINDINGS_PER_CODE
+    seen: dict[str, int] = {}
+    out: list[Finding] = []
+    dropped: dict[str, list[Finding]] = {}
+    for f in findings:
+        seen[f.code] = seen.get(f.code, 0) + 1
+        if seen[f.code] <= cap:
+            out.append(f)
+        else:
+            dropped.setdefault(f.code, []).append(f)
+    for rest in dropped.values():
+        names = list(dict.fromkeys(f.subject for f in rest if f.subject != subject))[:3]
+        shown = f" ({', '.join(names)}, …)" if names else ""
+        message = f"And {len(rest)} more findings like these{where}{shown}."
+        out.append(dataclasses.replace(rest[0], subject=subject, message=message, fix=None))
+    return out

@@ -28,7 +28,7 @@ import idna
 
 from bot.checker import limits
 from bot.checker.domain import show
-from bot.checker.findings import finding
+from bot.checker.findings import cap_per_code, finding
 from bot.checker.fixes import DEFAULT_MAX_AGE, did_you_mean
 from bot.checker.model import Finding, Mode, Policy
 
@@ -69,7 +69,7 @@ def parse_policy(body: bytes, policy_host: str) -> tuple[Policy, list[Finding]]:
     state = _State(policy_host)
     policy = Policy(version=None, mode=None, max_age=None, mx=[], text=text)
     if not _is_text(body, text, state):
-        return policy, _capped(state.findings, policy_host)
+        return policy, cap_per_code(state.findings, policy_host, where=" in the policy")
     content = text
     if body.startswith(b"\xef\xbb\xbf"):
         state.add(
@@ -85,7 +85,7 @@ def parse_policy(body: bytes, policy_host: str) -> tuple[Policy, list[Finding]]:
     policy.max_age = _max_age(state, policy.mode)
     policy.mx = _mx(state, policy.mode)
     _report_unknown(state)
-    return policy, _capped(state.findings, policy_host)
+    return policy, cap_per_code(state.findings, policy_host, where=" in the policy")
 
 
 def policy_usable(policy: Policy) -> bool:
@@ -443,7 +443,7 @@ def _is_ip(text: str) -> bool:
 
 def _report_unknown(state: _State) -> None:
     for index, line in enumerate(state.unknown):
-        # Only the first findings of a code are shown (`_capped`): suggest for those only,
+        # Only the first findings of a code are shown (`cap_per_code`): suggest for those only,
         # so 64 KiB of made-up keys costs no more than a few.
         meant = _meant(line.key) if index < limits.MAX_FINDINGS_PER_CODE else None
         if meant:
@@ -474,20 +474,3 @@ def _join(problems: list[str]) -> str:
     if len(unique) == 1:
         return unique[0]
     return ", ".join(unique[:-1]) + " and " + unique[-1]
-
-
-def _capped(findings: list[Finding], host: str) -> list[Finding]:
-    """At most MAX_FINDINGS_PER_CODE findings per code, then one saying how many more."""
-    cap = limits.MAX_FINDINGS_PER_CODE
-    counts: dict[str, int] = {}
-    out: list[Finding] = []
-    for item in findings:
-        counts[item.code] = counts.get(item.code, 0) + 1
-        if counts[item.code] <= cap:
-            out.append(item)
-    for code, count in counts.items():
-        if count > cap:
-            out.append(
-                finding(code, host, f"And {count - cap} more findings like these in the policy.")
-            )
-    return out

@@ -31,7 +31,6 @@ class PolicyStep:
     usable: bool = False
     fetch: FetchResult | None = None
     host_addresses: list[str] = field(default_factory=list)
-    host_failed: bool = False  # the policy host has no (allowed) address
 
 
 async def run_policy_step(domain: str, dns: Dns, settings: Settings, deadline: float) -> PolicyStep:
@@ -42,7 +41,6 @@ async def run_policy_step(domain: str, dns: Dns, settings: Settings, deadline: f
         why = lookup.error or (
             "the name does not exist" if lookup.outcome == "nxdomain" else "it has no A/AAAA"
         )
-        step.host_failed = True
         step.findings.append(
             finding(
                 "policy_host_unresolvable",
@@ -56,7 +54,6 @@ async def run_policy_step(domain: str, dns: Dns, settings: Settings, deadline: f
         return step
     step.host_addresses = allowed(lookup.records, settings.allow_private)
     if not step.host_addresses:
-        step.host_failed = True
         step.findings.append(
             finding(
                 "policy_host_blocked",

@@ -18,9 +18,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot.checker import limits
 from bot.checker.domain import show as shown
-from bot.checker.findings import finding
+from bot.checker.findings import cap_per_code, finding
 from bot.checker.fixes import sts_record
 from bot.checker.model import Finding
 
@@ -102,7 +101,10 @@ def parse_sts_record(txt: str, subject: str) -> tuple[str | None, list[Finding]]
     if not problems:
         return id_value, []
     fix = f"Publish this TXT record at {subject} instead: {sts_record(_fixed_id(id_value, txt))}"
-    return None, _findings(problems, subject, fix)
+    findings = [
+        finding("record_invalid", subject, f"{_capital(p)}. {_CONSEQUENCE}", fix) for p in problems
+    ]
+    return None, cap_per_code(findings, subject, where=" in the same record")
 
 
 def _check_field(field: str, id_wanted: bool) -> tuple[str | None, str | None]:
@@ -159,24 +161,6 @@ def _fixed_id(id_value: str | None, txt: str) -> str:
     if cleaned:
         return cleaned
     return hashlib.sha256(txt.encode("utf-8", "replace")).hexdigest()[:16]
-
-
-def _findings(problems: list[str], subject: str, fix: str) -> list[Finding]:
-    cap = limits.MAX_FINDINGS_PER_CODE
-    out = [
-        finding("record_invalid", subject, f"{_capital(p)}. {_CONSEQUENCE}", fix)
-        for p in problems[:cap]
-    ]
-    if len(problems) > cap:
-        out.append(
-            finding(
-                "record_invalid",
-                subject,
-                f"And {len(problems) - cap} more problems in the same record. {_CONSEQUENCE}",
-                fix,
-            )
-        )
-    return out
 
 
 def _capital(text: str) -> str:

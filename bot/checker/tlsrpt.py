@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from bot.checker import limits
 from bot.checker.domain import DomainError, normalise_domain
 from bot.checker.domain import show as shown
-from bot.checker.findings import finding
+from bot.checker.findings import cap_per_code, finding
 from bot.checker.fixes import tlsrpt_record
 from bot.checker.model import Finding
 from bot.checker.record import EXT_NAME, EXT_VALUE, split_fields
@@ -89,7 +89,11 @@ def parse_tlsrpt_record(txt: str, subject: str) -> tuple[list[str], list[Finding
     fix = f"Publish this TXT record at {subject}, with an address that reads the reports: "
     fix += _repaired(txt) or tlsrpt_record(domain)
     consequence = _CONSEQUENCE if not rua else _PARTIAL
-    return rua or [], _findings(problems, subject, fix, consequence)
+    findings = [
+        finding("tlsrpt_invalid", subject, f"{p[:1].upper()}{p[1:]}. {consequence}", fix)
+        for p in problems
+    ]
+    return rua or [], cap_per_code(findings, subject, where=" in the same record")
 
 
 def _repaired(txt: str) -> str | None:
@@ -182,21 +186,3 @@ def _check_https(uri: str, rest: str) -> str | None:
     except DomainError as exc:
         return f"the rua entry {shown(uri)} has a bad host: {exc.rule}"
     return None
-
-
-def _findings(problems: list[str], subject: str, fix: str, consequence: str) -> list[Finding]:
-    cap = limits.MAX_FINDINGS_PER_CODE
-    out = [
-        finding("tlsrpt_invalid", subject, f"{p[:1].upper()}{p[1:]}. {consequence}", fix)
-        for p in problems[:cap]
-    ]
-    if len(problems) > cap:
-        out.append(
-            finding(
-                "tlsrpt_invalid",
-                subject,
-                f"And {len(problems) - cap} more problems in the same record. {consequence}",
-                fix,
-            )
-        )
-    return out
