@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 
 import pytest
 
 from bot.testbed.bed import Testbed
-
-
-async def _mtasts(testbed: Testbed, *args: str) -> tuple[int, str, str]:
-    ns = testbed.dns_address
-    env = dict(os.environ)
-    env.update(
-        MTASTS_TEST_HTTPS_PORT=str(testbed.https_port),
-        MTASTS_TEST_SMTP_PORT=str(testbed.smtp_port),
-        NO_COLOR="1",
-    )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "check",
-        "--nameserver", f"{ns.ip}:{ns.port}", "--ca-file", testbed.ca_file,
-        "--allow-private", "--timeout", "5", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+from bot.testbed.cli import run_mtasts as _mtasts
 
 
 async def test_json_lines_in_input_order_and_exit_status(testbed: Testbed) -> None:

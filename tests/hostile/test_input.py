@@ -3,10 +3,7 @@ the valid domains of the same command are still checked, and nothing hangs or cr
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 import time
 
 import pytest
@@ -14,6 +11,7 @@ import pytest
 from bot.checker import limits
 from bot.checker.domain import DomainError, normalise_domain
 from bot.testbed.bed import Testbed
+from bot.testbed.cli import run_mtasts as _mtasts
 
 # (input, DomainError.kind, words the message must contain). Forms tests/checker/test_domain.py
 # does not already cover: addresses in every disguise, hidden characters, confusables.
@@ -64,25 +62,6 @@ def test_whole_script_lookalike_is_a_domain_shown_as_its_a_label() -> None:
     """A label wholly in Cyrillic is a valid (registrable) name; the A-label in the report
     shows it is not the Latin look-alike. Mixed scripts in one label are refused."""
     assert normalise_domain("аррӏе.com") == "xn--80ak6aa92e.com"
-
-
-async def _mtasts(bed: Testbed, *args: str, wait: float = 30) -> tuple[int, str, str]:
-    ns = bed.dns_address
-    env = dict(os.environ)
-    env.update(
-        MTASTS_TEST_HTTPS_PORT=str(bed.https_port),
-        MTASTS_TEST_SMTP_PORT=str(bed.smtp_port),
-        NO_COLOR="1",
-    )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "check",
-        "--nameserver", f"{ns.ip}:{ns.port}", "--ca-file", bed.ca_file,
-        "--allow-private", "--timeout", "5", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), wait)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def test_cli_mixed_good_and_bad_input(hostile_bed: Testbed) -> None:
