@@ -19,6 +19,7 @@ so that the checker's CPU is measured alone.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import dataclasses
@@ -293,6 +294,19 @@ def header(title: str, module: str, *args: object) -> str:
         f"- scheduling: {scheduling()}\n"
         f"- reproduce: `{command}` (from the repository root)\n"
     )
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Add `--realtime` to a bench's options, parse them, and apply it."""
+    parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="run under SCHED_FIFO (root) so other load on the machine does not delay it",
+    )
+    args = parser.parse_args(argv)
+    if args.realtime and not set_realtime(True):
+        print("--realtime: not permitted here (needs root or CAP_SYS_NICE)", file=sys.stderr)
+    return args
 
 
 def set_realtime(on: bool) -> bool:

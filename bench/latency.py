@@ -34,8 +34,8 @@ from bench.common import (
     cpu_wait,
     header,
     median,
+    parse_args,
     process_cpu,
-    set_realtime,
     table,
 )
 
@@ -235,14 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__)
     parser.add_argument("--delay-ms", type=float, default=25.0, help="D, default 25")
     parser.add_argument("--runs", type=int, default=15, help="checks per row, default 15")
-    parser.add_argument(
-        "--realtime",
-        action="store_true",
-        help="run under SCHED_FIFO (root) so other load on the machine does not delay it",
-    )
-    args = parser.parse_args(argv)
-    if args.realtime and not set_realtime(True):
-        print("--realtime: not permitted here (needs root or CAP_SYS_NICE)", file=sys.stderr)
+    args = parse_args(parser, argv)
     print(run(args.delay_ms / 1000, args.runs), flush=True)
     return 0
 

@@ -27,9 +27,9 @@ from bench.common import (
     TestbedProcess,
     cpu_wait,
     header,
+    parse_args,
     process_cpu,
     run_child,
-    set_realtime,
     table,
 )
 from bot.checker import limits
@@ -123,14 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--domains", type=int, default=1000, help="default 1000")
     parser.add_argument("--delays-ms", default="0,25", help="comma-separated, default 0,25")
     parser.add_argument("--concurrency", type=int, help="default: the CLI's own default")
-    parser.add_argument(
-        "--realtime",
-        action="store_true",
-        help="run under SCHED_FIFO (root) so other load on the machine does not delay it",
-    )
-    args = parser.parse_args(argv)
-    if args.realtime and not set_realtime(True):
-        print("--realtime: not permitted here (needs root or CAP_SYS_NICE)", file=sys.stderr)
+    args = parse_args(parser, argv)
     delays = [float(x) / 1000 for x in args.delays_ms.split(",") if x.strip()]
     print(run(args.domains, delays, args.concurrency), flush=True)
     return 0

@@ -47,8 +47,8 @@ from bench.common import (
     TestbedProcess,
     header,
     median,
+    parse_args,
     run_child,
-    set_realtime,
     table,
 )
 
@@ -317,14 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-install", action="store_true", help="do not create bench/.venv-peers if missing"
     )
-    parser.add_argument(
-        "--realtime",
-        action="store_true",
-        help="run under SCHED_FIFO (root) so other load on the machine does not delay it",
-    )
-    args = parser.parse_args(argv)
-    if args.realtime and not set_realtime(True):
-        print("--realtime: not permitted here (needs root or CAP_SYS_NICE)", file=sys.stderr)
+    args = parse_args(parser, argv)
     if not args.no_install:
         if not peers_installed():
             install_peers()

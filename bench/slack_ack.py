@@ -44,9 +44,9 @@ from bench.common import (
     cpu_wait,
     header,
     median,
+    parse_args,
     percentile,
     process_cpu,
-    set_realtime,
     table,
 )
 from bot.slack.serve import EVENTS_PATH, HEALTH_PATH
@@ -258,14 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=100, help="per row, default 100")
     parser.add_argument("--levels", default="1,10,50", help="concurrent requests, default 1,10,50")
     parser.add_argument("--delay-ms", type=float, default=25.0, help="testbed D, default 25")
-    parser.add_argument(
-        "--realtime",
-        action="store_true",
-        help="run under SCHED_FIFO (root) so other load on the machine does not delay it",
-    )
-    args = parser.parse_args(argv)
-    if args.realtime and not set_realtime(True):
-        print("--realtime: not permitted here (needs root or CAP_SYS_NICE)", file=sys.stderr)
+    args = parse_args(parser, argv)
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     print(run(args.requests, levels, args.delay_ms / 1000), flush=True)
     return 0
