@@ -67,3 +67,35 @@ async def testbed() -> AsyncIterator[Testbed]:
 def settings(testbed: Testbed) -> Settings:
     """Settings pointing a check at the testbed (private access on, testbed CA, ports)."""
     return testbed.settings()
+
+
+# -- real PostgreSQL and Redis (tests/real_services.py says how they are found and isolated) --
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for this session (dropped at the end); skips without one."""
+    from real_services import pg_database
+
+    async for url in pg_database():
+        yield url
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def redis_url() -> AsyncIterator[str]:
+    """The test Redis server's URL; this run's keys are deleted at the end."""
+    from real_services import delete_run_keys, redis_available
+
+    url = await redis_available()
+    try:
+        yield url
+    finally:
+        await delete_run_keys(url)
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A Redis key prefix of this test's own."""
+    from real_services import redis_prefix as fresh_prefix
+
+    return fresh_prefix()
