@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import random
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,11 +28,16 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.health import Health
+from bot.metrics import Metrics
 from bot.slack import listeners
 from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
 from bot.slack.config import SlackConfig
-from bot.slack.dedupe import EventDeduper, dedupe_middleware
-from bot.slack.ratelimit import RateLimiter
+from bot.slack.dedupe import DEFAULT_MAXSIZE as DEDUPE_MAXSIZE
+from bot.slack.dedupe import Deduper, dedupe_middleware
+from bot.slack.marks import MemoryMarks
+from bot.slack.ratelimit import MemoryRateLimiter, RateLimiter
+from bot.slack.replay import DEFAULT_MAXSIZE as REPLAY_MAXSIZE
 from bot.slack.replay import ReplayGuard
 from bot.slack.reqlog import LOGGER_NAME
 from bot.slack.services import Services
@@ -188,9 +194,30 @@ def _tokenless(client: AsyncWebClient) -> Iterator[None]:
         client.token = token
 
 
+class MeteredWebClient(AsyncWebClient):
+    """The Web API client, counting failed calls by method and error once given `metrics`."""
+
+    metrics: Metrics | None = None
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        try:
+            return await super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            self._count(api_method, str(error or "unknown"))
+            raise
+        except Exception as exc:  # not reached, or no answer: the exception's type
+            self._count(api_method, type(exc).__name__)
+            raise
+
+    def _count(self, method: str, error: str) -> None:
+        if self.metrics is not None:
+            self.metrics.slack_api_error(method, error)
+
+
 def make_client(config: SlackConfig, *, retry_backoff: float = 0.5) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL, and one retry for 429, 5xx and dropped connections."""
-    return AsyncWebClient(
+    return MeteredWebClient(
         token=config.bot_token,
         base_url=config.api_url,
         timeout=WEB_API_TIMEOUT,
@@ -239,18 +266,54 @@ def build_services(
     limiter: RateLimiter | None = None,
     logger: logging.Logger | None = None,
 ) -> Services:
+    """What the listeners share: in this process, or in Redis when `config.redis_url` is set
+    (each Redis concern falling back to its in-process twin while Redis is away)."""
+    metrics = Metrics()
+    health = Health(mode="socket" if config.socket_mode else "http")
+    # A guard well above the checker's own budget: a hung check must not hang waiters.
+    guard = config.settings.timeout * 2 + 10
+    dedupe_marks = MemoryMarks(maxsize=DEDUPE_MAXSIZE)
+    replay_marks = MemoryMarks(maxsize=REPLAY_MAXSIZE, clock=time.time)
+    redis = None
+    if config.redis_url:
+        from bot.slack.shared.cache import RedisResultCache
+        from bot.slack.shared.link import RedisLink
+        from bot.slack.shared.marks import RedisMarks
+        from bot.slack.shared.ratelimit import RedisRateLimiter
+
+        redis = RedisLink.from_url(config.redis_url, prefix=config.redis_prefix, metrics=metrics)
+        health.add("redis", redis.probe, required=False)  # it has in-process fallbacks
+        if cache is None:
+            cache = RedisResultCache(
+                check or default_check(config),
+                redis,
+                ttl=config.cache_ttl,
+                check_timeout=guard,
+                metrics=metrics,
+            )
+        limiter = limiter or RedisRateLimiter(redis)
+        dedupe = RedisMarks(redis, "dedupe", local=dedupe_marks)
+        replay = RedisMarks(redis, "replay", local=replay_marks)
     if cache is None:
-        # A guard well above the checker's own budget: a hung check must not hang waiters.
-        guard = config.settings.timeout * 2 + 10
         cache = MemoryResultCache(
-            check or default_check(config), ttl=config.cache_ttl, check_timeout=guard
+            check or default_check(config),
+            ttl=config.cache_ttl,
+            check_timeout=guard,
+            metrics=metrics,
         )
     return Services(
         cache=cache,
-        limiter=limiter or RateLimiter(),
-        deduper=EventDeduper(),
+        limiter=limiter or MemoryRateLimiter(),
+        deduper=Deduper(dedupe if redis else dedupe_marks),
         logger=logger or logging.getLogger(LOGGER_NAME),
-        replay=ReplayGuard(config.signing_secret) if config.signing_secret else None,
+        replay=(
+            ReplayGuard(config.signing_secret, marks=replay if redis else replay_marks)
+            if config.signing_secret
+            else None
+        ),
+        metrics=metrics,
+        health=health,
+        redis=redis,
     )
 
 
@@ -266,6 +329,8 @@ def build_app(
     if services.replay is None and config.signing_secret:
         services.replay = ReplayGuard(config.signing_secret)  # HTTP mode always has one
     client = client or make_client(config)
+    if isinstance(client, MeteredWebClient):
+        client.metrics = services.metrics
     authorization = BotAuthorization(client, config.bot_token)
 
     async def authorize() -> AuthorizeResult | None:
@@ -287,7 +352,7 @@ def build_app(
             oauth_flow=None,
         )
     app.bot_authorization = authorization  # type: ignore[attr-defined]
-    app.middleware(dedupe_middleware(services.deduper, services.logger))
+    app.middleware(dedupe_middleware(services.deduper, services.logger, services.metrics))
     app.error(_log_unhandled(services.logger))
     listeners.register(app, services)
     app.services = services  # type: ignore[attr-defined]

@@ -113,7 +113,11 @@ async def test_socket_mode_connects_reports_health_and_answers() -> None:
         async with http.get(f"{s.base}/healthz") as r:
             body = await r.json()
             assert r.status == 200
-            assert body == {"ok": True, "mode": "socket", "connected": True}
+            assert body == {
+                "ok": True,
+                "mode": "socket",
+                "checks": {"slack": {"ok": True, "required": True, "connected": True}},
+            }
         async with http.post(f"{s.base}{EVENTS_PATH}", data="{}") as r:
             assert r.status == 404  # no HTTP request URL in Socket Mode
 
