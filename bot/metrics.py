@@ -54,6 +54,12 @@ class Metrics:
             ["result"],
             registry=registry,
         )
+        self.checks_joined = Counter(
+            "mtasts_checks_joined",
+            "Checks not run here because another instance was already checking the domain "
+            "(its result was awaited instead).",
+            registry=registry,
+        )
         self.slack_api_errors = Counter(
             "mtasts_slack_api_errors",
             "Slack Web API calls that failed, by method and error (Slack's code, or the "
@@ -95,6 +101,9 @@ class Metrics:
 
     def cache_lookup(self, *, hit: bool) -> None:
         self.cache_lookups.labels(result="hit" if hit else "miss").inc()
+
+    def check_joined(self) -> None:
+        self.checks_joined.inc()
 
     def slack_api_error(self, method: str, error: str) -> None:
         self.slack_api_errors.labels(method=method, error=error).inc()

@@ -30,6 +30,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -102,6 +103,8 @@ class RedisResultCache:
             check, ttl=ttl, maxsize=maxsize, check_timeout=check_timeout, metrics=metrics
         )
         self._inflight: SingleFlight[Obtained] = SingleFlight()
+        # Called with the domain when this instance starts waiting for another's check.
+        self.on_join: Callable[[str], None] | None = None
         client = link.client
         self._acquire = client.register_script(ACQUIRE_SCRIPT)
         self._finish = client.register_script(FINISH_SCRIPT)
@@ -178,6 +181,10 @@ class RedisResultCache:
                 return await self._local.get_or_check(domain, fresh=fresh)
             if holder is None:
                 return await self._check_holding(domain, token, fresh)
+            if self._metrics is not None:
+                self._metrics.check_joined()
+            if self.on_join is not None:
+                self.on_join(domain)
             joined = await self._wait_for(domain, str(holder), deadline)
             if joined is not None:
                 return joined, None
