@@ -57,9 +57,12 @@ class Deduper:
         digest = hashlib.sha256(
             json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         ).hexdigest()
-        new_envelope = await self.marks.first_time(f"envelope:{envelope_id}", self._ttl)
-        new_payload = await self.marks.first_time(f"payload:{digest}", self._ttl)
-        return new_envelope and new_payload
+        # One after the other, and the payload only for a new envelope: two instances given
+        # the same envelope, or two envelopes of one payload, must not each mark one of the
+        # two and both conclude they came second.
+        if not await self.marks.first_time(f"envelope:{envelope_id}", self._ttl):
+            return False
+        return await self.marks.first_time(f"payload:{digest}", self._ttl)
 
 
 def dedupe_middleware(
