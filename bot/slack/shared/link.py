@@ -83,7 +83,7 @@ class RedisLink:
     ) -> None:
         self.client = client
         self.prefix = prefix
-        self._retry_after = retry_after
+        self.retry_after = retry_after  # public: tests set 0 to try again at once
         self._clock = clock
         self._metrics = metrics
         self._down_until: float | None = None  # None: up (as far as we know)
@@ -147,7 +147,7 @@ class RedisLink:
             )
             if self._metrics is not None:
                 self._metrics.redis_state(False)
-        self._down_until = self._clock() + self._retry_after
+        self._down_until = self._clock() + self.retry_after
 
     def _came_up(self) -> None:
         if self._down_until is not None:
