@@ -194,35 +194,50 @@ def _tokenless(client: AsyncWebClient) -> Iterator[None]:
         client.token = token
 
 
-class MeteredWebClient(AsyncWebClient):
-    """The Web API client, counting failed calls by method and error once given `metrics`."""
+class ApiErrorCounter(AsyncRetryHandler):
+    """Counts failed Web API calls (`mtasts_slack_api_errors_total`) by method and error.
 
-    metrics: Metrics | None = None
+    A retry handler, first in the client's list, that never asks for a retry: slack_sdk
+    shows every response and exception to its retry handlers, and Bolt copies the app
+    client's handlers into the client it makes for each request, so the calls listeners
+    make are counted too. An attempt that failed and was retried counts as one error.
+    """
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
-        try:
-            return await super().api_call(api_method, **kwargs)
-        except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response is not None else None
-            self._count(api_method, str(error or "unknown"))
-            raise
-        except Exception as exc:  # not reached, or no answer: the exception's type
-            self._count(api_method, type(exc).__name__)
-            raise
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=0)
+        self.metrics: Metrics | None = None
 
-    def _count(self, method: str, error: str) -> None:
-        if self.metrics is not None:
-            self.metrics.slack_api_error(method, error)
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if self.metrics is None:
+            return False
+        method = request.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "?"
+        if error is not None:
+            self.metrics.slack_api_error(method, type(error).__name__)
+        elif response is not None:
+            body = response.body if isinstance(response.body, dict) else {}
+            if body.get("ok") is False:
+                self.metrics.slack_api_error(method, str(body.get("error") or "unknown")[:64])
+            elif response.status_code >= 400:
+                self.metrics.slack_api_error(method, f"http_{response.status_code}")
+        return False
 
 
 def make_client(config: SlackConfig, *, retry_backoff: float = 0.5) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL, and one retry for 429, 5xx and dropped connections."""
-    return MeteredWebClient(
+    return AsyncWebClient(
         token=config.bot_token,
         base_url=config.api_url,
         timeout=WEB_API_TIMEOUT,
         logger=logging.getLogger("mtasts.slack.web"),
         retry_handlers=[
+            ApiErrorCounter(),  # first: it sees every response
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
             RetryAfterHandler(max_retry_count=1),
             AsyncServerErrorRetryHandler(
@@ -265,10 +280,12 @@ def build_services(
     cache: ResultCache | None = None,
     limiter: RateLimiter | None = None,
     logger: logging.Logger | None = None,
+    metrics: Metrics | None = None,
 ) -> Services:
     """What the listeners share: in this process, or in Redis when `config.redis_url` is set
-    (each Redis concern falling back to its in-process twin while Redis is away)."""
-    metrics = Metrics()
+    (each Redis concern falling back to its in-process twin while Redis is away). A `cache`
+    given here should count its checks in the same `metrics`."""
+    metrics = metrics or Metrics()
     health = Health(mode="socket" if config.socket_mode else "http")
     # A guard well above the checker's own budget: a hung check must not hang waiters.
     guard = config.settings.timeout * 2 + 10
@@ -329,8 +346,9 @@ def build_app(
     if services.replay is None and config.signing_secret:
         services.replay = ReplayGuard(config.signing_secret)  # HTTP mode always has one
     client = client or make_client(config)
-    if isinstance(client, MeteredWebClient):
-        client.metrics = services.metrics
+    for handler in client.retry_handlers or []:
+        if isinstance(handler, ApiErrorCounter):
+            handler.metrics = services.metrics
     authorization = BotAuthorization(client, config.bot_token)
 
     async def authorize() -> AuthorizeResult | None:

@@ -23,6 +23,7 @@ from slack_bolt.app.async_app import AsyncApp
 
 from bot.checker.findings import finding
 from bot.checker.model import MxHost, Policy, Record, Report, Tls, TlsRpt
+from bot.metrics import Metrics
 from bot.slack.app import build_app, build_services, make_client
 from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
 from bot.slack.config import SlackConfig
@@ -185,14 +186,18 @@ async def running_app(
             redis_url=redis_url,
             redis_prefix=redis_prefix,
         )
+        metrics = Metrics()
         if cache is None and redis_url is None:
             cache = MemoryResultCache(
                 check or checker,
                 ttl=cache_ttl,
                 check_timeout=10,
+                metrics=metrics,
                 **({"clock": clock} if clock else {}),
             )
-        services = build_services(config, check=check or checker, cache=cache, limiter=limiter)
+        services = build_services(
+            config, check=check or checker, cache=cache, limiter=limiter, metrics=metrics
+        )
         app = build_app(config, client=make_client(config, retry_backoff=0.01), services=services)
         runner = web.AppRunner(make_web_app(app), access_log=None)
         await runner.setup()
