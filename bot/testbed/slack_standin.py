@@ -416,10 +416,16 @@ class SlackStandin:
         return ws
 
     async def send_envelope(
-        self, kind: str, payload: Mapping[str, Any], *, retry_attempt: int = 0
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        retry_attempt: int = 0,
+        envelope_id: str | None = None,
     ) -> str:
-        """Push an envelope (`slash_commands`, `events_api`, `interactive`) to every socket."""
-        envelope_id = f"env-{next(self._ids):06d}"
+        """Push an envelope (`slash_commands`, `events_api`, `interactive`) to every socket;
+        `envelope_id`: send one again, as Slack does when it missed the acknowledgement."""
+        envelope_id = envelope_id or f"env-{next(self._ids):06d}"
         envelope = {
             "envelope_id": envelope_id,
             "type": kind,
