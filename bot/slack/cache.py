@@ -50,8 +50,9 @@ class ResultCache(Protocol):
         """The cached report for `domain`, if one is fresh enough; never checks."""
         ...
 
-    async def is_pending(self, domain: str) -> bool:
-        """Whether a check of `domain` is running right now (joining it costs nothing)."""
+    async def is_free(self, domain: str, *, fresh: bool = False) -> bool:
+        """Whether answering for `domain` costs no check: a check of it is running (to
+        join), or, unless `fresh`, a cached report is there. Cheaper than `peek`."""
         ...
 
     async def get_or_check(
@@ -176,8 +177,8 @@ class MemoryResultCache:
         report, finished = entry
         return Cached(report, max(0.0, self._clock() - finished))
 
-    async def is_pending(self, domain: str) -> bool:
-        return domain in self._inflight
+    async def is_free(self, domain: str, *, fresh: bool = False) -> bool:
+        return domain in self._inflight or (not fresh and await self.peek(domain) is not None)
 
     async def get_or_check(
         self, domain: str, *, fresh: bool = False

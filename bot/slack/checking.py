@@ -43,9 +43,7 @@ async def admit(
     """Decide, without waiting on the network, which domains may be answered now."""
     admission = Admission()
     for domain in domains:
-        free = await services.cache.is_pending(domain) or (
-            not fresh and await services.cache.peek(domain) is not None
-        )
+        free = await services.cache.is_free(domain, fresh=fresh)
         wait = None if free else await services.limiter.acquire(team, user)
         if wait is None:
             admission.allowed.append(domain)

@@ -195,7 +195,7 @@ async def serve(
     loop = asyncio.get_running_loop()
     await check_tokens(app, config)  # a Socket Mode URL it was issued is not reused
     if services.redis is not None:
-        await services.redis.probe()  # logs a warning when Redis is not there (yet)
+        await services.redis.warm()  # opens its connections; logs a warning if Redis is away
 
     socket_handler: Any = None
     if config.socket_mode and config.app_token:

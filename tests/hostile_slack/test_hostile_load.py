@@ -99,6 +99,6 @@ async def test_200_concurrent_commands_for_50_domains_all_acked_and_answered_onc
         assert checks == Counter({d: 1 for d in domains})
         cache = h.services.cache
         assert isinstance(cache, MemoryResultCache)
-        assert not [d for d in domains if await cache.is_pending(d)]
+        assert not [d for d in domains if await cache.is_free(d, fresh=True)]
         assert h.services.tracker.active == 0
         assert h.services.tracker.started == h.services.tracker.finished == len(jobs)

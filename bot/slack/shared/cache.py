@@ -67,13 +67,18 @@ RELEASE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# KEYS: lock. ARGV: token, ttl ms. Returns nil when the lock is now ours, else its holder.
-# (SET NX GET does this in Redis 7; the script works on 6 too.)
+# KEYS: lock, result. ARGV: token, lock ttl ms, '1' when a cached result will do.
+# One round trip for what an ask needs: {'cached', entry}, {'holder', token} when another
+# check is running, or {'mine'} when the lock is now this ask's.
 ACQUIRE_SCRIPT = """
+if ARGV[3] == '1' then
+  local cached = redis.call('GET', KEYS[2])
+  if cached then return {'cached', cached} end
+end
 local holder = redis.call('GET', KEYS[1])
-if holder then return holder end
+if holder then return {'holder', holder} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return nil
+return {'mine'}
 """
 
 log = logging.getLogger(__name__)
@@ -130,6 +135,10 @@ class RedisResultCache:
         raw = await self._link.call(CONCERN, get)
         if raw is DOWN:
             return await self._local.peek(domain)
+        return self._cached(domain, raw)
+
+    def _cached(self, domain: str, raw: str | bytes | None) -> Cached | None:
+        """A stored result entry as a Cached, or None (absent or unreadable)."""
         if raw is None:
             return None
         entry = self._decode(domain, raw)
@@ -138,24 +147,25 @@ class RedisResultCache:
         age = max(0.0, self._wall() - float(entry.get("at", 0.0)))
         return Cached(entry["report"], age)
 
-    async def is_pending(self, domain: str) -> bool:
+    async def is_free(self, domain: str, *, fresh: bool = False) -> bool:
         if domain in self._inflight:
             return True
-        key = self._lock_key(domain)
+        keys = [self._lock_key(domain)]
+        if not fresh and self._ttl > 0:
+            keys.append(self._result_key(domain))
 
         async def exists(r: Redis) -> int:
-            return await r.exists(key)
+            return await r.exists(*keys)  # one round trip, nothing decoded
 
         found = await self._link.call(CONCERN, exists)
         if found is DOWN:
-            return await self._local.is_pending(domain)
+            return await self._local.is_free(domain, fresh=fresh)
         return bool(found)
 
     async def get_or_check(
         self, domain: str, *, fresh: bool = False
     ) -> tuple[Report, float | None]:
-        if not fresh and (cached := await self.peek(domain)) is not None:
-            return cached.report, cached.age
+        # The cached report, if any, comes with the lock attempt (one round trip).
         report, age = await self._join(domain, fresh)
         if fresh and age is not None:  # joined an ask that found a cached report: check anew
             report, age = await self._join(domain, True)
@@ -170,17 +180,27 @@ class RedisResultCache:
         deadline = loop.time() + self._check_timeout + LOCK_MARGIN
         lock = self._lock_key(domain)
         lock_ms = int((self._check_timeout + LOCK_MARGIN) * 1000)
+        keys = [lock, self._result_key(domain)]
+        use_cached = "1" if not fresh and self._ttl > 0 else "0"
         while True:
-            token = secrets.token_hex(8)
+            args: list[str | int] = [secrets.token_hex(8), lock_ms, use_cached]
+            token = str(args[0])
 
-            async def acquire(r: Redis, token: str = token) -> Any:
-                return await self._acquire(keys=[lock], args=[token, lock_ms], client=r)
+            async def acquire(r: Redis, args: list[str | int] = args) -> Any:
+                return await self._acquire(keys=keys, args=args, client=r)
 
-            holder = await self._link.call(CONCERN, acquire)
-            if holder is DOWN:
+            answer = await self._link.call(CONCERN, acquire)
+            if answer is DOWN:
                 return await self._local.get_or_check(domain, fresh=fresh)
-            if holder is None:
-                return await self._check_holding(domain, token, fresh)
+            kind, value = answer[0], answer[1] if len(answer) > 1 else None
+            if kind == "cached" and (cached := self._cached(domain, value)) is not None:
+                return cached.report, cached.age
+            if kind == "mine":
+                return await self._check_holding(domain, token)
+            if kind != "holder":  # an unreadable cached entry: check without it
+                use_cached = "0"
+                continue
+            holder = value
             if self._metrics is not None:
                 self._metrics.check_joined()
             if self.on_join is not None:
@@ -190,12 +210,8 @@ class RedisResultCache:
                 return joined, None
             # The holder went without an outcome (it stopped or died): try to take over.
 
-    async def _check_holding(self, domain: str, token: str, fresh: bool) -> Obtained:
+    async def _check_holding(self, domain: str, token: str) -> Obtained:
         """With the lock held: check, publish the outcome, release the lock."""
-        if not fresh and (cached := await self.peek(domain)) is not None:
-            # Another instance finished between our look at the cache and the lock.
-            await self._let_go(domain, token)
-            return cached.report, cached.age
         try:
             report = await run_check(
                 self._check, domain, limit=self._check_timeout, metrics=self._metrics

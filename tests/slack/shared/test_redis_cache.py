@@ -64,7 +64,7 @@ async def test_a_domain_being_checked_on_one_instance_is_not_checked_again_by_an
     one, two = cache(links(), one_checker), cache(links(), two_checker)
     first = asyncio.create_task(one.get_or_check("slow.example"))
     await one_checker.started.wait()
-    assert await two.is_pending("slow.example")  # free to join: no rate limit token
+    assert await two.is_free("slow.example", fresh=True)  # free to join: no rate limit token
     second = await joining(two, "slow.example")
     third = asyncio.create_task(two.get_or_check("slow.example", fresh=True))  # joins too
     gate.set()
@@ -72,7 +72,7 @@ async def test_a_domain_being_checked_on_one_instance_is_not_checked_again_by_an
     assert [age for _, age in results] == [None, None, None]
     assert results[0][0] == results[1][0] == results[2][0]
     assert (one_checker.calls, two_checker.calls) == (["slow.example"], [])
-    assert not await two.is_pending("slow.example")
+    assert not await two.is_free("slow.example", fresh=True)
 
 
 async def test_a_failed_check_fails_for_the_instances_that_joined_it(
@@ -182,3 +182,13 @@ async def test_while_redis_is_away_checks_and_reuse_happen_in_this_process(
     assert checker.calls == ["a.example"]
     assert await away.peek("a.example") is not None
     await away.aclose()
+
+
+async def test_is_free_says_whether_an_answer_costs_a_check(
+    links: Callable[[], RedisLink],
+) -> None:
+    one, two = cache(links(), FakeChecker()), cache(links(), FakeChecker())
+    assert not await two.is_free("free.example")
+    await one.get_or_check("free.example")
+    assert await two.is_free("free.example")  # cached by the other instance
+    assert not await two.is_free("free.example", fresh=True)  # a re-check is not free

@@ -88,3 +88,10 @@ async def test_a_refused_command_falls_back_without_declaring_an_outage(
     assert await link.call("test", wrong_type) is DOWN
     assert link.up
     assert "redis refused an operation concern=test error=ResponseError" in caplog.text
+
+
+async def test_warm_opens_the_pool_or_says_redis_is_away(
+    link: RedisLink, dead_link: RedisLink
+) -> None:
+    assert (await link.warm()).ok
+    assert not (await dead_link.warm()).ok
