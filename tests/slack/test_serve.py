@@ -120,6 +120,9 @@ async def test_socket_mode_connects_reports_health_and_answers() -> None:
             }
         async with http.post(f"{s.base}{EVENTS_PATH}", data="{}") as r:
             assert r.status == 404  # no HTTP request URL in Socket Mode
+        async with http.get(f"{s.base}/metrics") as r:
+            assert r.status == 200
+            assert "mtasts_requests_total" in await r.text()
 
         url = standin.new_response_url()
         slack = SlackRequests(SIGNING_SECRET)
