@@ -55,11 +55,11 @@ POLL_FIRST = 0.02
 POLL_MAX = 0.5
 LOCK_MARGIN = 1.0  # seconds the lock outlives the longest check
 
-# KEYS: lock, outcome, result. ARGV: token, outcome, outcome ttl ms, result, result ttl ms
-# (0: not cached). The lock is released only if it is still this check's.
+# KEYS: lock, outcome, result. ARGV: token, entry, outcome ttl ms, result ttl ms (0: not
+# cached). The lock is released only if it is still this check's.
 FINISH_SCRIPT = """
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-if ARGV[5] ~= '0' then redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5]) end
+if ARGV[4] ~= '0' then redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[4]) end
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 """
@@ -234,7 +234,6 @@ class RedisResultCache:
             token,
             text,
             int(OUTCOME_TTL * 1000),
-            text,
             int(self._ttl * 1000) if cache else 0,
         ]
 
