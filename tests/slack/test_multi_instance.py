@@ -222,8 +222,8 @@ async def test_socket_mode_an_envelope_reaching_both_instances_is_answered_once(
         slack = SlackRequests(SIGNING_SECRET)
         url = standin.new_response_url()
         form = dict(parse_qsl(slack.slash_command("sock.example", response_url=url).body))
-        envelope_id = await standin.send_envelope("slash_commands", form)
-        await standin.send_envelope("slash_commands", form, retry_attempt=1)  # a new envelope
+        first = await standin.send_envelope("slash_commands", form)
+        again = await standin.send_envelope("slash_commands", form, retry_attempt=1)
 
         def acks() -> list[dict[str, object]]:
             return [c.args for c in standin.calls_to("socket_ack")]
@@ -231,7 +231,10 @@ async def test_socket_mode_an_envelope_reaching_both_instances_is_answered_once(
         await standin.wait_until(lambda: len(acks()) == 4)  # 2 envelopes x 2 connections
         await standin.wait_for(lambda calls: standin.response_posts(url))
         with_message = [a for a in acks() if "Checking" in json.dumps(a.get("payload"))]
-        assert [a["envelope_id"] for a in with_message] == [envelope_id]
+        # Exactly one of the four deliveries is handled (whichever got there first).
+        assert len(with_message) == 1
+        assert with_message[0]["envelope_id"] in (first, again)
+        assert sorted(str(a["envelope_id"]) for a in acks()) == sorted([first, first, again, again])
         assert all(a.get("payload") in (None, {}) for a in acks() if a not in with_message)
         assert sum(len(c.calls) for c in checkers) == 1
         assert len(standin.response_posts(url)) == 1
