@@ -24,4 +24,5 @@ MAX_GROUPS_SHOWN = 5  # failure groups per policy
 MAX_REASONS_SHOWN = 3  # distinct failure-reason-codes per group
 MAX_NOTES_SHOWN = 6
 MAX_FILES_PER_MESSAGE = 10  # Slack's own limit of files on one message
-MAX_DOMAINS_CHECKED = 5  # policy domains checked afresh per request
+MAX_DOMAINS_CHECKED = 5  # policy domains checked afresh per Slack request
+MAX_DOMAINS_CHECKED_CLI = 50  # ... per `mtasts tlsrpt` run

@@ -65,9 +65,9 @@ class Notes:
         if n > 0:
             self.counts[(singular, plural)] += n
 
-    def missing(self, where: str, name: str, n: int = 1) -> None:
+    def missing(self, where: str, name: str, n: int = 1, *, wheres: str | None = None) -> None:
         """`n` `where`s ("report", "failure detail") without the field `name`."""
-        self.add(f"{where} without {name}", f"{where}s without {name}", n)
+        self.add(f"{where} without {name}", f"{wheres or where + 's'} without {name}", n)
 
     def merge(self, other: Notes) -> None:
         self.counts.update(other.counts)

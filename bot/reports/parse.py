@@ -171,7 +171,7 @@ def _date_range(value: Any, notes: Notes) -> tuple[dt.datetime | None, dt.dateti
 def _datetime(value: Any, notes: Notes) -> dt.datetime | None:
     text = _text(value)
     if text is None:
-        notes.missing("date-range", "a start or end")
+        notes.missing("date-range", "a start or end", wheres="date-ranges")
         return None
     try:
         moment = dt.datetime.fromisoformat(text.strip().replace(" ", "T"))
@@ -187,24 +187,24 @@ def _policy(obj: dict[str, Any], notes: Notes) -> PolicyEntry:
     policy = obj.get("policy")
     spec = _normalised(policy) if isinstance(policy, dict) else {}
     if not spec:
-        notes.missing("policies entry", "policy")
+        notes.missing("policies entry", "policy", wheres="policies entries")
     kind = (_text(spec.get("policy-type")) or "").lower()
     if not kind:
-        notes.missing("policy", "policy-type")
+        notes.missing("policy", "policy-type", wheres="policies")
         kind = "unknown"
     domain = _host(spec.get("policy-domain"))
     if domain is None:
-        notes.missing("policy", "policy-domain")
+        notes.missing("policy", "policy-domain", wheres="policies")
     lines = _lines(spec.get("policy-string"))
     if lines is None and kind != "no-policy-found":
-        notes.missing("policy", "policy-string")
+        notes.missing("policy", "policy-string", wheres="policies")
     mx_hosts = [h for h in (_host(v) for v in _list(spec.get("mx-host"))) if h]
     if not mx_hosts and kind == "sts":
-        notes.missing("sts policy", "mx-host")
+        notes.missing("sts policy", "mx-host", wheres="sts policies")
     summary = obj.get("summary")
     totals = _normalised(summary) if isinstance(summary, dict) else {}
     if not totals:
-        notes.missing("policy", "summary")
+        notes.missing("policy", "summary", wheres="policies")
     details = [
         _detail(_normalised(item), notes)
         for item in _list(obj.get("failure-details"))

@@ -286,8 +286,8 @@ def _gunzip(data: bytes, source: str, budget: _Budget, depth: int) -> Read:
             if not inflate.eof:
                 return _problem(
                     source,
-                    f"{shown(source)} is a gzip file cut short (an incomplete download or "
-                    f"attachment?); share the whole file; {WHAT_I_READ}",
+                    f"{shown(source)} is a gzip file cut short (an incomplete download?), "
+                    "so I can't read it; share the whole file",
                 )
             pending = inflate.unused_data
             if not pending.startswith(_GZIP):  # trailing padding is ignored, as gzip does

@@ -71,7 +71,12 @@ class _Out:
 
 
 def render(
-    summary: Summary, checks: Checks | None = None, *, colour: bool = False, width: int = WIDTH
+    summary: Summary,
+    checks: Checks | None = None,
+    *,
+    colour: bool = False,
+    width: int = WIDTH,
+    problems: bool = True,
 ) -> str:
     """The whole summary: per sender, per policy, failure groups with verdicts when checked."""
     out = _Out(colour, width)
@@ -87,7 +92,7 @@ def render(
         failed = sum(s.failures for s in rest)
         out.add()
         out.add(f"…and {plural(len(rest), 'more sender')} ({plural(failed, 'failed session')})")
-    _footer(out, summary, checks)
+    _footer(out, summary, checks, problems=problems)
     return "\n".join(out.lines).strip("\n")
 
 
@@ -170,14 +175,14 @@ def _group(
         out.wrapped("not checked afresh (too many domains at once)", pad, first="now: ")
 
 
-def _footer(out: _Out, summary: Summary, checks: Checks | None) -> None:
+def _footer(out: _Out, summary: Summary, checks: Checks | None, *, problems: bool) -> None:
     notes = summary.notes.sentences()
     if notes:
         out.add()
         shown = notes[:MAX_NOTES_SHOWN]
         more = f"; and {len(notes) - len(shown)} more" if len(notes) > len(shown) else ""
         out.wrapped("Read leniently: " + "; ".join(shown) + more + ".", 0, style="dim")
-    if summary.problems:
+    if summary.problems and problems:
         out.add()
         for problem in summary.problems:
             out.wrapped(problem.reason, 0, first="Not read: ", style="yellow")

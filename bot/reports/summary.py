@@ -235,23 +235,44 @@ class Summary:
         }
 
 
+class Summariser:
+    """Folds parsed reports in as they come (their details are not kept), per sender."""
+
+    def __init__(self) -> None:
+        self._senders: dict[str, SenderSummary] = {}
+        self._reports = 0
+        self._notes = Notes()
+        self._problems: list[Unreadable] = []
+
+    def add(self, parsed: Parsed) -> None:
+        self._notes.merge(parsed.notes)
+        self._problems.extend(parsed.problems)
+        for report in parsed.reports:
+            self._reports += 1
+            name = report.organization or report.contact or NO_SENDER
+            sender = self._senders.get(name.casefold())
+            if sender is None:
+                sender = self._senders[name.casefold()] = SenderSummary(name)
+            sender.add(report)
+
+    def summary(self) -> Summary:
+        """Senders with the most failed sessions first."""
+        ordered = sorted(
+            self._senders.values(), key=lambda s: (-s.failures, s.organization.casefold())
+        )
+        return Summary(
+            senders=ordered,
+            reports=self._reports,
+            notes=self._notes,
+            problems=list(self._problems),
+        )
+
+
 def summarise(parsed: Parsed) -> Summary:
-    """Fold every report into per-sender summaries; senders with most failures first."""
-    senders: dict[str, SenderSummary] = {}
-    for report in parsed.reports:
-        name = report.organization or report.contact or NO_SENDER
-        key = name.casefold()
-        sender = senders.get(key)
-        if sender is None:
-            sender = senders[key] = SenderSummary(name)
-        sender.add(report)
-    ordered = sorted(senders.values(), key=lambda s: (-s.failures, s.organization.casefold()))
-    return Summary(
-        senders=ordered,
-        reports=len(parsed.reports),
-        notes=parsed.notes,
-        problems=list(parsed.problems),
-    )
+    """Every report of `parsed` folded into per-sender summaries."""
+    summariser = Summariser()
+    summariser.add(parsed)
+    return summariser.summary()
 
 
 # -- words shared by the renderers -----------------------------------------------------
