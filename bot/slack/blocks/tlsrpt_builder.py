@@ -89,10 +89,13 @@ def build_unreadable_message(problems: Sequence[Unreadable]) -> dict[str, Any]:
         text = "I found no TLS-RPT report in that message."
         return {"text": text, "blocks": [section(f":warning: {text}")]}
     lines = [prose(p.reason, 600) for p in problems[:10]]
+    if len(lines) == 1:
+        return {"text": truncate(lines[0], 300), "blocks": [section(f":warning: {lines[0]}")]}
+    body = "\n".join(f"• {line}" for line in lines)
     if len(problems) > 10:
-        lines.append(f"…and {len(problems) - 10} more files like these.")
-    body = lines[0] if len(lines) == 1 else "\n".join(f"• {line}" for line in lines)
-    return {"text": truncate(lines[0], 300), "blocks": [section(f":warning: {body}")]}
+        body += f"\n…and {len(problems) - 10} more files like these."
+    intro = "I found no TLS-RPT report in these files:"
+    return {"text": intro, "blocks": [section(f":warning: {intro}\n{body}")]}
 
 
 # -- the parts ------------------------------------------------------------------------
