@@ -91,7 +91,8 @@ def test_unreadable_files_are_one_line_each_and_exit_2(
     assert "TLS-RPT: 1 report" in out  # the readable one is still summarised
     errors = err.strip().splitlines()
     assert len(errors) == 3
-    assert errors[0].startswith("mtasts: ") and "no-such-file.json" in errors[0]
+    assert errors[0].startswith("mtasts: ")
+    assert "no-such-file.json" in errors[0]
     assert "screenshot.png is an image (PNG), not a TLS-RPT report" in errors[1]
     assert "zip-bomb.zip is larger than 10 MiB once decompressed" in errors[2]
     assert "Traceback" not in err

@@ -96,14 +96,16 @@ def test_other_certificate_failures() -> None:
     )
     untrusted = _report(_tls(valid=False, error="the certificate is self-signed"))
     found = verdict(_group("certificate-not-trusted"), untrusted)
-    assert found.state == "still_failing" and "self-signed" in found.text
+    assert found.state == "still_failing"
+    assert "self-signed" in found.text
     # a different problem now than the one reported is still a failure, and says which
     expired_now = _report(_tls(valid=False, error=EXPIRED, not_after="2026-12-01T00:00:00Z"))
     found = verdict(_group("certificate-host-mismatch"), expired_now)
     assert found.text == "mx2.example.com's certificate expired on 2026-12-01 — expired now."
     assert verdict(_group("certificate-not-trusted"), _report(_tls())).state == "fixed"
     handshake = verdict(_group("validation-failure"), _report(_tls(valid=None)))
-    assert handshake.state == "still_failing" and "the handshake failed" in handshake.text
+    assert handshake.state == "still_failing"
+    assert "the handshake failed" in handshake.text
 
 
 def test_starttls() -> None:
@@ -126,7 +128,8 @@ def test_validation_failure_of_an_mx_the_policy_does_not_cover() -> None:
 
 def test_what_cannot_be_told_from_here() -> None:
     unreachable = verdict(_group("certificate-expired"), _report(_tls(reachable=False)))
-    assert unreachable.state == "unknown" and "port 25" in unreachable.text
+    assert unreachable.state == "unknown"
+    assert "port 25" in unreachable.text
     no_smtp = _report(None)
     no_smtp.smtp_checked = False
     assert "SMTP probes are off" in verdict(_group("certificate-expired"), no_smtp).text
@@ -140,7 +143,8 @@ def test_an_mx_that_is_gone_and_groups_without_a_host() -> None:
     by_ip = verdict(
         _group("certificate-expired", None, "192.0.2.2"), _report(_tls(valid=False, error=EXPIRED))
     )
-    assert by_ip.state == "still_failing" and by_ip.text.startswith("mx2.example.com")
+    assert by_ip.state == "still_failing"
+    assert by_ip.text.startswith("mx2.example.com")
     # neither: every MX is looked at; one failing is enough
     anywhere = verdict(
         _group("certificate-expired", None), _report(_tls(valid=False, error=EXPIRED))
@@ -164,14 +168,14 @@ def test_policy_failures() -> None:
     webpki = verdict(
         _group("sts-webpki-invalid", None), _report(_tls(), findings=[bad_cert], policy=False)
     )
-    assert webpki.state == "still_failing" and "expired" in webpki.text
+    assert webpki.state == "still_failing"
+    assert "expired" in webpki.text
     # the reported problem is gone but another keeps the policy unusable
     other = verdict(
         _group("sts-policy-invalid", None), _report(_tls(), findings=[bad_cert], policy=False)
     )
-    assert other.state == "still_failing" and other.text.startswith(
-        "The policy still can't be used"
-    )
+    assert other.state == "still_failing"
+    assert other.text.startswith("The policy still can't be used")
     withdrawn = finding("record_missing", f"_mta-sts.{D}", "No record.")
     gone = verdict(
         _group("sts-policy-invalid", None), _report(_tls(), findings=[withdrawn], policy=False)
@@ -223,7 +227,8 @@ def test_an_older_policy_in_the_report_is_named_line_by_line() -> None:
 
 def test_drift_when_no_policy_is_published_now_and_when_one_appeared() -> None:
     gone = drift(_policy(["version: STSv1"]), _report(_tls(), policy=False))
-    assert gone is not None and "publishes no usable policy now" in gone.text
+    assert gone is not None
+    assert "publishes no usable policy now" in gone.text
     appeared = drift(_policy(None, "no-policy-found"), _report(_tls()))
     assert appeared is not None
     assert appeared.text == (

@@ -106,7 +106,8 @@ def test_the_rfc_example_in_detail() -> None:
         ("validation-failure", "mx-backup.mail.company-y.example", 3),
     ]
     assert groups[0].receiving_ip == "203.0.113.56"
-    assert groups[0].additional and groups[0].additional.startswith("https://reports.company-x")
+    assert groups[0].additional
+    assert groups[0].additional.startswith("https://reports.company-x")
     # failure-error-code (the RFC example's spelling) is read as the reason code
     assert list(groups[2].reason_codes) == ["X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED"]
     assert summary.notes.sentences() == ["1 failure detail without receiving-ip"]
@@ -144,7 +145,8 @@ def test_a_week_of_reports_is_one_sender_over_the_week() -> None:
     summary = _summary("week.zip")
     (sender,) = summary.senders
     assert sender.reports == 7
-    assert sender.start is not None and sender.end is not None
+    assert sender.start is not None
+    assert sender.end is not None
     assert (sender.start.date().isoformat(), sender.end.date().isoformat()) == (
         "2026-11-28",
         "2026-12-04",
@@ -152,7 +154,8 @@ def test_a_week_of_reports_is_one_sender_over_the_week() -> None:
     (policy,) = sender.policies.values()
     assert policy.reports == 7
     (group,) = policy.groups.values()
-    assert group.count == 82 and group.entries == 2  # two days had failures
+    assert group.count == 82
+    assert group.entries == 2
 
 
 def test_every_rfc_result_type_and_an_unknown_one() -> None:

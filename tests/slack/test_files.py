@@ -51,7 +51,8 @@ async def test_download_with_the_bot_token(standin: SlackStandin) -> None:
     info = standin.upload_file("r.json", b'{"policies": []}', mimetype="application/json")
     got = await download(_client(standin), info)
     assert got.data == b'{"policies": []}'
-    assert got.problem is None and got.name == "r.json"
+    assert got.problem is None
+    assert got.name == "r.json"
     (call,) = standin.calls_to("files.download")
     assert call.token == TOKEN
     assert standin.calls_to("files.info") == []  # the event's link was enough
@@ -70,7 +71,8 @@ async def test_without_a_usable_token_slack_sends_a_sign_in_page(standin: SlackS
     info = standin.upload_file("r.json", b"{}")
     got = await download(_client(standin, token="not-a-token"), info)
     assert got.data is None
-    assert got.problem is not None and got.problem.startswith(NEEDS_FILES_READ)
+    assert got.problem is not None
+    assert got.problem.startswith(NEEDS_FILES_READ)
     (call,) = standin.calls_to("files.download")
     assert call.status == 302  # the redirect (to another host) was not followed
 
@@ -78,14 +80,16 @@ async def test_without_a_usable_token_slack_sends_a_sign_in_page(standin: SlackS
 async def test_missing_scope_and_deleted_files(standin: SlackStandin) -> None:
     standin.fail_once("files.info", "missing_scope")
     got = await download(_client(standin), {"id": "F1", "file_access": "check_file_info"})
-    assert got.problem is not None and "files:read" in got.problem
+    assert got.problem is not None
+    assert "files:read" in got.problem
     got = await download(_client(standin), {"id": "F404", "file_access": "check_file_info"})
     assert got.problem == "I couldn't find F404 any more (deleted?)."
     got = await download(_client(standin), {"id": "F2", "name": "r.json", "mode": "tombstone"})
     assert got.problem == "r.json has been deleted, so I can't read it."
     external = {"id": "F3", "name": "Report", "is_external": True, "url_private": "https://x"}
     got = await download(_client(standin), external)
-    assert got.problem is not None and "stored outside Slack" in got.problem
+    assert got.problem is not None
+    assert "stored outside Slack" in got.problem
 
 
 async def test_a_foreign_link_is_never_fetched(standin: SlackStandin) -> None:
@@ -105,7 +109,8 @@ async def test_size_is_capped_whatever_slack_states(
     info = standin.upload_file("big.json", b" " * 5000, claimed_size=claimed)
     got = await download(_client(standin), info, max_bytes=4096)
     assert got.data is None
-    assert got.problem is not None and "big.json is larger than 10 MiB as shared" in got.problem
+    assert got.problem is not None
+    assert "big.json is larger than 10 MiB as shared" in got.problem
     # told by the stated size, nothing is downloaded; a false size is caught while reading
     assert len(standin.calls_to("files.download")) == (0 if claimed is None else 1)
 

@@ -188,9 +188,8 @@ def _footer(summary: Summary, checks: Checks | None, checking: Sequence[str]) ->
         lines.append(f"…and {len(summary.problems) - 3} more files not read.")
     if checking:
         names = ", ".join(inline_code(d, 80) for d in checking[:5])
-        lines.append(
-            f":hourglass_flowing_sand: Checking {names} now, to see which failures are fixed…"
-        )
+        why = "to see which failures are fixed" if summary.failures else "to compare"
+        lines.append(f":hourglass_flowing_sand: Checking {names} now, {why}…")
     elif checks:
         for check in checks.values():
             if check.report is None:

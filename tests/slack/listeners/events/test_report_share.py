@@ -22,7 +22,7 @@ def _posts(h: Harness) -> list[Call]:
 
 
 def _text(call: Call) -> str:
-    return json.dumps(call.args.get("blocks") or call.args.get("text"))
+    return json.dumps(call.args.get("blocks") or call.args.get("text"), ensure_ascii=False)
 
 
 def _expired(domain: str, count: int = 12) -> list[Failure]:
@@ -59,7 +59,11 @@ async def test_a_gzipped_report_in_a_dm_is_explained_then_checked(harness: Harne
     assert "Renew the certificate" in first
     assert "Checking" in first  # the fresh check is under way
 
-    assert update.args["ts"] == summary.ok and update.args["ts"]  # the summary, updated
+    # the summary itself is updated in place with the verdicts
+    assert update.ok
+    stored = harness.standin.messages[(update.args["channel"], update.args["ts"])]
+    assert stored["thread_ts"] == TS
+    assert stored["blocks"] == update.args["blocks"]
     updated = _text(update)
     assert "Checking" not in updated
     # the fake checker's mx1 has a valid certificate now: fixed since
@@ -69,8 +73,152 @@ async def test_a_gzipped_report_in_a_dm_is_explained_then_checked(harness: Harne
     assert result.args["thread_ts"] == TS
     assert "shop.example" in result.args["text"]
     actions = [b for b in result.args["blocks"] if b["type"] == "actions"]
-    assert actions and actions[0]["elements"][0]["value"] == "shop.example"
+    assert actions
+    assert actions[0]["elements"][0]["value"] == "shop.example"
     assert harness.checker.calls == ["shop.example"]
     # the file was fetched with the bot token, from the stand-in (Slack's file host here)
     download = harness.standin.calls_to("files.download")
-    assert len(download) == 1 and download[0].token == BOT_TOKEN and download[0].ok
+    assert len(download) == 1
+    assert download[0].token == BOT_TOKEN
+    assert download[0].ok
+
+
+async def test_a_zip_of_a_week_shared_with_a_mention_is_one_summary_in_its_thread(
+    harness: Harness,
+) -> None:
+    days = [
+        (f"google.com!shop.example!{n}.json.gz", gzipped(google_shape("shop.example", [])))
+        for n in range(7)
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in days:
+            archive.writestr(name, data)
+    info = harness.standin.upload_file("week.zip", buffer.getvalue(), filetype="zip")
+    await harness.send(harness.slack.mention("what does this say?", ts=TS, files=[info]))
+    summary, update, result = await _summary_and_result(harness)
+    assert (summary.args["channel"], summary.args["thread_ts"]) == ("C0GENERAL", TS)
+    assert "From Google Inc.* · `smtp-tls-reporting@google.com` · 7 reports" in _text(summary)
+    assert "All 7,000 sessions succeeded" in _text(update)
+    assert result.args["thread_ts"] == TS
+
+
+async def test_several_files_from_two_senders_in_one_message(harness: Harness) -> None:
+    google = harness.standin.upload_file("g.json.gz", gzipped(google_shape("shop.example", [])))
+    microsoft = harness.standin.upload_file(
+        "m.json", json.dumps(microsoft_shape("shop.example", _expired("shop.example"))).encode()
+    )
+    await harness.send(harness.slack.file_share([google, microsoft], ts=TS))
+    summary, _, _ = await _summary_and_result(harness)
+    text = _text(summary)
+    assert "TLS-RPT reports for shop.example" in text
+    assert text.index("From Microsoft Corporation") < text.index(
+        "From Google Inc."
+    )  # failures first
+    assert len(harness.standin.calls_to("files.download")) == 2
+
+
+async def test_pasted_json_as_slack_delivers_it(harness: Harness) -> None:
+    report = json.dumps(rfc_shape("shop.example", _expired("shop.example")), indent=1)
+    # Slack escapes & < > and turns addresses and URLs into links in a message's text
+    text = (
+        "```"
+        + report.replace(
+            "sts-reporting@company-x.example",
+            "<mailto:sts-reporting@company-x.example|sts-reporting@company-x.example>",
+        )
+        + "```"
+    )
+    await harness.send(harness.slack.direct_message(text, ts=TS))
+    summary, _update, _ = await _summary_and_result(harness)
+    assert "`sts-reporting@company-x.example`" in _text(summary)
+    assert "12 of 1,012 sessions failed" in _text(summary)
+    assert harness.standin.calls_to("files.download") == []
+
+
+async def test_pasted_json_in_a_mention(harness: Harness) -> None:
+    report = json.dumps(google_shape("shop.example", _expired("shop.example")))
+    await harness.send(harness.slack.mention(report, ts=TS))
+    summary, _, _ = await _summary_and_result(harness)
+    assert summary.args["channel"] == "C0GENERAL"
+    assert "TLS-RPT report for shop.example" in _text(summary)
+
+
+async def test_an_image_gets_one_sentence_and_nothing_else(harness: Harness) -> None:
+    await _share(harness, "screenshot.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, filetype="png")
+    await harness.wait_for(lambda calls: _posts(harness))
+    await harness.idle()
+    (post,) = _posts(harness)
+    assert post.args["thread_ts"] == TS
+    assert post.args["text"].startswith("screenshot.png is an image (PNG), not a TLS-RPT report; ")
+    assert len(post.args["blocks"]) == 1
+    assert harness.checker.calls == []
+    assert harness.standin.calls_to("chat.update") == []
+
+
+async def test_pasted_dmarc_xml_is_told_what_it_is(harness: Harness) -> None:
+    xml = (
+        '&lt;?xml version="1.0"?&gt;&lt;feedback&gt;&lt;report_metadata&gt;'
+        "&lt;/report_metadata&gt;&lt;/feedback&gt;"
+    )
+    await harness.send(harness.slack.direct_message(xml, ts=TS))
+    post = (await harness.wait_for(lambda calls: _posts(harness)))[0]
+    assert "is a DMARC aggregate report (XML), not a TLS-RPT report" in post.args["text"]
+
+
+async def test_a_link_to_another_host_is_not_fetched(harness: Harness) -> None:
+    forged = {"id": "F0FORGED", "name": "r.json", "url_private_download": "https://evil.example/r"}
+    await harness.send(harness.slack.file_share([forged], ts=TS))
+    post = (await harness.wait_for(lambda calls: _posts(harness)))[0]
+    assert "r.json is not on Slack's file host, so I didn't fetch it" in post.args["text"]
+    assert harness.standin.calls_to("files.download") == []
+
+
+async def test_a_rate_limited_check_is_said_in_the_summary() -> None:
+    limiter = RateLimiter(user=Limit(burst=1, per_second=0.001), team=Limit(60, 1.0))
+    async with running_app(limiter=limiter) as h:
+        await h.send(h.slack.direct_message("other.example", ts="1700000000.000001"))
+        await h.wait_for(lambda calls: _posts(h))  # the one token is spent
+        await h.idle()
+        await _share(
+            h, "r.json.gz", gzipped(google_shape("shop.example", _expired("shop.example")))
+        )
+        await h.wait_for(lambda calls: h.standin.calls_to("chat.update"))
+        await h.idle()
+        update = h.standin.calls_to("chat.update")[0]
+        assert "I couldn't check `shop.example` now: that's a lot of checks" in _text(update)
+        assert h.checker.calls == ["other.example"]
+        assert len(_posts(h)) == 2  # the domain's answer and the summary; no result message
+
+
+async def test_a_cached_result_is_reused(harness: Harness) -> None:
+    await harness.send(harness.slack.direct_message("shop.example", ts="1700000000.000001"))
+    await harness.wait_for(lambda calls: _posts(harness))
+    await harness.idle()
+    await _share(harness, "r.json.gz", gzipped(google_shape("shop.example", [])))
+    await harness.wait_for(lambda calls: len(_posts(harness)) == 3)
+    await harness.idle()
+    assert harness.checker.calls == ["shop.example"]  # through the cache
+    assert "cached" in _text(_posts(harness)[2])
+
+
+async def test_a_plain_domain_in_a_dm_is_still_a_check(harness: Harness) -> None:
+    await harness.send(harness.slack.direct_message("shop.example", ts=TS))
+    post = (await harness.wait_for(lambda calls: _posts(harness)))[0]
+    await harness.idle()
+    assert post.args["text"].startswith("shop.example: ")
+    assert harness.standin.calls_to("files.download") == []
+
+
+async def test_bots_and_edits_are_ignored(harness: Harness) -> None:
+    info = harness.standin.upload_file("r.json", b"{}")
+    report = json.dumps(google_shape("shop.example", []))
+    from_a_bot = {"subtype": "file_share", "files": [info], "bot_id": "B0OTHER"}
+    await harness.send(harness.slack.direct_message("x", ts=TS, extra=from_a_bot))
+    await harness.send(
+        harness.slack.direct_message(report, ts=TS, extra={"subtype": "message_changed"})
+    )
+    await harness.send(harness.slack.direct_message(report, ts=TS, user="U0STANDBOT"))
+    await harness.idle()
+    assert _posts(harness) == []
+    assert harness.standin.calls_to("files.download") == []
