@@ -60,6 +60,48 @@ def _detail(f: Failure, *, with_ip: bool) -> dict[str, Any]:
     return out
 
 
+def _policy(
+    domain: str,
+    failures: Sequence[Failure],
+    successes: int,
+    lines: list[str] | None,
+    *,
+    mx_host: str | list[str] | None,
+    details: bool | None,
+) -> dict[str, Any]:
+    """One `policies` entry; `details`: with receiving-ip (True), without (False), or no
+    `failure-details` at all when nothing failed (None, as Google does)."""
+    policy: dict[str, Any] = {
+        "policy-type": "sts",
+        "policy-string": lines or policy_lines(domain),
+        "policy-domain": domain,
+    }
+    if mx_host is not None:
+        policy["mx-host"] = mx_host
+    entry: dict[str, Any] = {
+        "policy": policy,
+        "summary": {
+            "total-successful-session-count": successes,
+            "total-failure-session-count": sum(f.count for f in failures),
+        },
+    }
+    if details is not None or failures:
+        entry["failure-details"] = [_detail(f, with_ip=bool(details)) for f in failures]
+    return entry
+
+
+def _report(
+    organization: str, contact: str, report_id: str, day: dt.date, policy: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "organization-name": organization,
+        "date-range": _range(day),
+        "contact-info": contact,
+        "report-id": report_id,
+        "policies": [policy],
+    }
+
+
 def rfc_shape(
     domain: str,
     failures: Sequence[Failure] = (),
@@ -69,27 +111,9 @@ def rfc_shape(
     lines: list[str] | None = None,
     organization: str = "Company-X",
 ) -> dict[str, Any]:
-    return {
-        "organization-name": organization,
-        "date-range": _range(day),
-        "contact-info": "sts-reporting@company-x.example",
-        "report-id": f"5065427c-23d3-47ca-b6e0-{day.strftime('%Y%m%d')}",
-        "policies": [
-            {
-                "policy": {
-                    "policy-type": "sts",
-                    "policy-string": lines or policy_lines(domain),
-                    "policy-domain": domain,
-                    "mx-host": f"*.{domain}",
-                },
-                "summary": {
-                    "total-successful-session-count": successes,
-                    "total-failure-session-count": sum(f.count for f in failures),
-                },
-                "failure-details": [_detail(f, with_ip=True) for f in failures],
-            }
-        ],
-    }
+    policy = _policy(domain, failures, successes, lines, mx_host=f"*.{domain}", details=True)
+    report_id = f"5065427c-23d3-47ca-b6e0-{day.strftime('%Y%m%d')}"
+    return _report(organization, "sts-reporting@company-x.example", report_id, day, policy)
 
 
 def google_shape(
@@ -100,26 +124,9 @@ def google_shape(
     day: dt.date = dt.date(2026, 12, 4),
     lines: list[str] | None = None,
 ) -> dict[str, Any]:
-    policy: dict[str, Any] = {
-        "policy": {
-            "policy-type": "sts",
-            "policy-string": lines or policy_lines(domain),
-            "policy-domain": domain,
-        },
-        "summary": {
-            "total-successful-session-count": successes,
-            "total-failure-session-count": sum(f.count for f in failures),
-        },
-    }
-    if failures:
-        policy["failure-details"] = [_detail(f, with_ip=False) for f in failures]
-    return {
-        "organization-name": "Google Inc.",
-        "date-range": _range(day),
-        "contact-info": "smtp-tls-reporting@google.com",
-        "report-id": f"{day.isoformat()}T00:00:00Z_{domain}",
-        "policies": [policy],
-    }
+    policy = _policy(domain, failures, successes, lines, mx_host=None, details=None)
+    report_id = f"{day.isoformat()}T00:00:00Z_{domain}"
+    return _report("Google Inc.", "smtp-tls-reporting@google.com", report_id, day, policy)
 
 
 def microsoft_shape(
@@ -130,32 +137,12 @@ def microsoft_shape(
     day: dt.date = dt.date(2026, 12, 4),
     lines: list[str] | None = None,
 ) -> dict[str, Any]:
-    hosts = [
-        line.split(":", 1)[1].strip()
-        for line in lines or policy_lines(domain)
-        if line.startswith("mx:")
-    ]
-    return {
-        "organization-name": "Microsoft Corporation",
-        "date-range": _range(day),
-        "contact-info": "tlsrpt-noreply@microsoft.com",
-        "report-id": f"{int(dt.datetime(day.year, day.month, day.day).timestamp())}+{domain}",
-        "policies": [
-            {
-                "policy": {
-                    "policy-type": "sts",
-                    "policy-string": lines or policy_lines(domain),
-                    "policy-domain": domain,
-                    "mx-host": hosts,
-                },
-                "summary": {
-                    "total-successful-session-count": successes,
-                    "total-failure-session-count": sum(f.count for f in failures),
-                },
-                "failure-details": [_detail(f, with_ip=True) for f in failures],
-            }
-        ],
-    }
+    policy_string = lines or policy_lines(domain)
+    hosts = [line.split(":", 1)[1].strip() for line in policy_string if line.startswith("mx:")]
+    policy = _policy(domain, failures, successes, lines, mx_host=hosts, details=True)
+    stamp = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+    report_id = f"{stamp}+{domain}"
+    return _report("Microsoft Corporation", "tlsrpt-noreply@microsoft.com", report_id, day, policy)
 
 
 def google_file_name(domain: str, day: dt.date) -> str:

@@ -6,6 +6,7 @@ they were missing; everything else gets its one sentence saying what it is.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -55,9 +56,16 @@ def _summary(name: str) -> Summary:
     return summarise(parse_read(read_path(CORPUS / name, name=name)))
 
 
-def test_the_corpus_is_complete() -> None:
+def test_the_corpus_is_complete_and_what_build_py_makes() -> None:
     made = {p.name for p in CORPUS.iterdir() if p.suffix != ".py"}
     assert made == set(REPORTS) | set(NOT_REPORTS)
+    spec = importlib.util.spec_from_file_location("corpus_build", CORPUS / "build.py")
+    assert spec is not None
+    assert spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    for name, data in build.files().items():
+        assert (CORPUS / name).read_bytes() == data, f"{name}: run build.py again"
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))

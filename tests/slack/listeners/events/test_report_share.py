@@ -8,6 +8,7 @@ import json
 import zipfile
 from typing import Any
 
+import pytest
 from slack_harness import BOT_TOKEN, Harness, running_app
 
 from bot.slack.ratelimit import Limit, RateLimiter
@@ -222,3 +223,32 @@ async def test_bots_and_edits_are_ignored(harness: Harness) -> None:
     await harness.idle()
     assert _posts(harness) == []
     assert harness.standin.calls_to("files.download") == []
+
+
+async def test_where_the_bot_may_not_post_the_person_gets_it_in_a_dm(harness: Harness) -> None:
+    harness.standin.restrict_posting("C0GENERAL")
+    info = harness.standin.upload_file("r.json.gz", gzipped(google_shape("shop.example", [])))
+    await harness.send(harness.slack.mention("", ts=TS, files=[info]))
+    await harness.wait_for(lambda calls: len([c for c in _posts(harness) if c.ok]) >= 3)
+    await harness.idle()
+    delivered = [c for c in _posts(harness) if c.ok]
+    assert {c.args["channel"] for c in delivered} == {"U0CALLER"}
+    assert "restricts who can post" in delivered[0].args["text"]
+    assert "TLS-RPT report for shop.example" in _text(delivered[0])
+
+
+async def test_a_bug_is_an_apology_in_the_thread_never_a_traceback(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.slack.flows.tlsrpt as flow
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("Traceback (most recent call last): a bug")
+
+    monkeypatch.setattr(flow, "build_report_message", broken)
+    await _share(harness, "r.json.gz", gzipped(google_shape("shop.example", [])))
+    post = (await harness.wait_for(lambda calls: _posts(harness)))[0]
+    await harness.idle()
+    assert post.args["thread_ts"] == TS
+    assert "Something went wrong on my side" in post.args["text"]
+    assert "Traceback" not in _text(post)
