@@ -22,7 +22,7 @@ import sys
 from typing import Any
 
 from bot.checker.settings import Settings, SettingsError
-from bot.reports.compare import DomainCheck
+from bot.reports.compare import DomainCheck, checkable
 from bot.reports.limits import MAX_DOMAINS_CHECKED_CLI
 from bot.reports.parse import Parsed, parse_read
 from bot.reports.reading import Read, read_path, read_stream, sentence
@@ -110,9 +110,12 @@ async def check_domains(summary: Summary, settings: Settings) -> dict[str, Domai
     gate = asyncio.Semaphore(settings.concurrency)
 
     async def one(domain: str) -> DomainCheck:
+        name, why = checkable(domain)
+        if name is None:
+            return DomainCheck(domain, error=why)
         async with gate:
             try:
-                return DomainCheck(domain, report=await check(domain, settings))
+                return DomainCheck(domain, report=await check(name, settings))
             except Exception as exc:  # a bug of ours: say so, and go on
                 return DomainCheck(domain, error=f"internal error ({type(exc).__name__})")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.testbed.reports import Failure, rfc_shape
 
 CORPUS = Path(__file__).parent / "reports" / "corpus"
 
@@ -139,3 +140,16 @@ def test_a_bad_setting_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> N
     code = main(["tlsrpt", "--timeout", "soon", str(CORPUS / "rfc8460-example.json")])
     assert code == 2
     assert "timeout" in capsys.readouterr().err
+
+
+def test_a_policy_domain_that_is_no_domain_is_not_checked(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    report = rfc_shape("10.0.0.1", [Failure("certificate-expired", "mx.10.0.0.1", 3)])
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report))
+    code = main(["tlsrpt", str(path)])  # with the fresh check: none is attempted
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Could not check 10.0.0.1 now: it is not a domain I can check" in out
+    assert "now: CAN'T TELL — I couldn't check 10.0.0.1 now" in out

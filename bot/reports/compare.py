@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.checker.domain import DomainError, normalise_domain
 from bot.checker.model import AddressProbe, Finding, MxHost, Report
 from bot.reports.result_types import result_type
 from bot.reports.summary import FailureGroup, PolicySummary
@@ -98,6 +99,15 @@ class DomainCheck:
         if self.report is None:
             return None
         return drift(policy, self.report)
+
+
+def checkable(domain: str) -> tuple[str | None, str | None]:
+    """(the domain to check, None) for a report's policy-domain, or (None, why not):
+    a report's names are checked only when they are domains a person could have typed."""
+    try:
+        return normalise_domain(domain), None
+    except DomainError as exc:
+        return None, f"it is not a domain I can check ({exc})"
 
 
 def verdict(group: FailureGroup, report: Report) -> Verdict:

@@ -190,13 +190,20 @@ def _footer(summary: Summary, checks: Checks | None, checking: Sequence[str]) ->
         names = ", ".join(inline_code(d, 80) for d in checking[:5])
         why = "to see which failures are fixed" if summary.failures else "to compare"
         lines.append(f":hourglass_flowing_sand: Checking {names} now, {why}…")
-    elif checks:
+    elif checks is not None:
         for check in checks.values():
             if check.report is None:
                 lines.append(
                     f":warning: I couldn't check {inline_code(check.domain, 80)} now: "
                     f"{prose(check.error or 'no answer', 300)}"
                 )
+        unchecked = [d for d in summary.domains() if d not in checks]
+        if unchecked:
+            lines.append(
+                f"I checked {plural(len(checks), 'domain')} of these reports (those with the "
+                f"most failures); ask {inline_code('/mtasts ' + unchecked[0], 110)} for the "
+                f"{plural(len(unchecked), 'other')}."
+            )
     return lines or ["TLS-RPT is RFC 8460: receiving domains get daily reports of TLS failures."]
 
 

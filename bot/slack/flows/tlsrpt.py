@@ -23,7 +23,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.reports.compare import DomainCheck
+from bot.reports.compare import DomainCheck, checkable
 from bot.reports.limits import MAX_DOMAINS_CHECKED, MAX_FILES_PER_MESSAGE
 from bot.reports.parse import Parsed, parse_read
 from bot.reports.reading import Unreadable, read_bytes, read_text
@@ -157,29 +157,40 @@ async def run_report_share(
         return
     record.outcome = "report"
     domains = summary.domains()[:MAX_DOMAINS_CHECKED]
-    record.domains = domains
-    admission = await admit(services, domains, team=team, user=thread.user)
-    where = await thread.post(build_report_message(summary, checking=admission.allowed))
+    checks: dict[str, DomainCheck] = {}
+    targets: dict[str, str] = {}  # policy-domain -> the domain checked
+    for domain in domains:
+        name, why = checkable(domain)
+        if name is None:
+            checks[domain] = DomainCheck(domain, error=why)
+        else:
+            targets[domain] = name
+    names = list(dict.fromkeys(targets.values()))
+    record.domains = names
+    admission = await admit(services, names, team=team, user=thread.user)
+    checking = [d for d in domains if targets.get(d) in admission.allowed]
+    where = await thread.post(build_report_message(summary, checking=checking))
     if not domains:
         return
-    outcomes = await asyncio.gather(*(obtain(services, d) for d in admission.allowed))
-    checks: dict[str, DomainCheck] = {}
+    outcomes = await asyncio.gather(*(obtain(services, n) for n in admission.allowed))
+    by_name = {o.domain: o for o in outcomes}
     wait = admission.retry_after
     seconds = math.ceil(wait) if math.isfinite(wait) else 60
-    for domain in domains:
-        if domain in admission.limited:
+    for domain, name in targets.items():
+        outcome = by_name.get(name)
+        if outcome is None:
             checks[domain] = DomainCheck(
                 domain,
                 error=f"that's a lot of checks in a short time; ask again in {seconds} seconds",
             )
-    for outcome in outcomes:
-        checks[outcome.domain] = DomainCheck(
-            outcome.domain, report=outcome.report, error=outcome.error, cached_age=outcome.age
+            continue
+        checks[domain] = DomainCheck(
+            domain, report=outcome.report, error=outcome.error, cached_age=outcome.age
         )
+    for outcome in outcomes:
         if outcome.report is None:
             record.fail("check_failed")
-    ordered = {d: checks[d] for d in domains}
-    await thread.replace(where, build_report_message(summary, ordered))
+    await thread.replace(where, build_report_message(summary, {d: checks[d] for d in domains}))
     for outcome in outcomes:
         await thread.post(outcome.message())
 

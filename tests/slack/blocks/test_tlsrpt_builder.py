@@ -216,3 +216,16 @@ def test_not_a_report_is_one_sentence_and_nothing_else() -> None:
     assert body.count("• ") == 10
     assert "…and 2 more files like these." in body
     assert "<!here>" not in body
+
+
+def test_domains_left_unchecked_are_named() -> None:
+    reports = [
+        rfc_shape(f"d{n}.example", [Failure("certificate-expired", "mx", 10 - n)]) for n in range(7)
+    ]
+    summary = _summary(*reports)
+    checks = {d: _check(d, valid=True) for d in summary.domains()[:5]}
+    text = "\n".join(_mrkdwn_texts(build_report_message(summary, checks)))
+    assert (
+        "I checked 5 domains of these reports (those with the most failures); ask "
+        "`/mtasts d5.example` for the 2 others." in text
+    )

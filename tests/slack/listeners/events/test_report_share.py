@@ -252,3 +252,16 @@ async def test_a_bug_is_an_apology_in_the_thread_never_a_traceback(
     assert post.args["thread_ts"] == TS
     assert "Something went wrong on my side" in post.args["text"]
     assert "Traceback" not in _text(post)
+
+
+async def test_a_policy_domain_that_is_no_domain_is_never_checked(harness: Harness) -> None:
+    report = google_shape("shop.example", _expired("shop.example"))
+    for name in ("127.0.0.1", "localhost"):
+        extra = google_shape(name, _expired(name))["policies"][0]
+        report["policies"].append(extra)
+    await _share(harness, "r.json", json.dumps(report).encode())
+    _, update, _ = await _summary_and_result(harness)
+    text = _text(update)
+    assert "I couldn't check `127.0.0.1` now: it is not a domain I can check" in text
+    assert "I couldn't check `localhost` now: it is not a domain I can check" in text
+    assert harness.checker.calls == ["shop.example"]
