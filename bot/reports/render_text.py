@@ -126,10 +126,10 @@ def policy_line(policy: PolicySummary) -> str:
 
 def _policy(out: _Out, policy: PolicySummary, checks: Checks | None) -> None:
     tint = "red" if policy.failures else "green"
-    out.wrapped(policy_line(policy), 2, style=tint if out.colour else "")
+    out.wrapped(policy_line(policy), 2, style=tint)
     check = checks.get(policy.domain) if checks is not None and policy.domain else None
     if check is not None and (moved := check.drift(policy)) is not None:
-        out.wrapped(moved.text, 4, style="yellow" if out.colour else "")
+        out.wrapped(moved.text, 4, style="yellow")
         for line in moved.in_report[:5]:
             out.wrapped(line, 6, first="in the report:  ")
         for line in moved.published[:5]:
@@ -159,7 +159,7 @@ def _group(
     out.wrapped(
         f"{group.result_type} at {group.where()}",
         2,
-        first=out.paint(count, "bold") + "  " if out.colour else count + "  ",
+        first=out.paint(count, "bold") + "  ",
     )
     pad = 2 + 7 + 2
     out.wrapped(meaning, pad)

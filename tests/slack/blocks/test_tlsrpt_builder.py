@@ -229,3 +229,11 @@ def test_domains_left_unchecked_are_named() -> None:
         "I checked 5 domains of these reports (those with the most failures); ask "
         "`/mtasts d5.example` for the 2 others." in text
     )
+
+
+def test_the_help_says_reports_can_be_shared() -> None:
+    from bot.slack.blocks.help_builder import build_help_message
+
+    text = json.dumps(build_help_message())
+    assert "*TLS-RPT reports*" in text
+    assert "`.json.gz`" in text
