@@ -65,10 +65,10 @@ def parse_value(value: Any, source: str, notes: Notes) -> list[TlsRptReport] | s
             )
         return [_report(obj, source, notes)]
     if isinstance(value, list):
+        objects = [_normalised(item) for item in value if isinstance(item, dict)]
         reports = [
-            _report(_normalised(item), f"{source} [{n}]", notes)
-            for n, item in enumerate(value, 1)
-            if isinstance(item, dict) and _is_report(_normalised(item))
+            _report(obj, f"{source} [{n}]", notes)
+            for n, obj in enumerate((o for o in objects if _is_report(o)), 1)
         ]
         if reports:
             others = len(value) - len(reports)

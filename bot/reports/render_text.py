@@ -186,22 +186,12 @@ def _footer(out: _Out, summary: Summary, checks: Checks | None, *, problems: boo
         out.add()
         for problem in summary.problems:
             out.wrapped(problem.reason, 0, first="Not read: ", style="yellow")
-    if checks:
+    failed = [c for c in (checks or {}).values() if c.report is None]
+    if failed:
         out.add()
-        for check in checks.values():
-            out.wrapped(check_line(check), 0, style="dim")
-
-
-def check_line(check: DomainCheck) -> str:
-    """ "Checked example.com just now: fail, mode enforce (mtasts check example.com …)"."""
-    if check.report is None:
-        return f"Could not check {check.domain} now: {check.error or 'no answer'}"
-    report = check.report
-    mode = f"mode {report.mode}" if report.mode else "no usable policy"
-    return (
-        f"Checked {check.domain} now: {report.status}, {mode} "
-        f"(`mtasts check {check.domain}` shows every finding)"
-    )
+        for check in failed:
+            why = check.error or "no answer"
+            out.wrapped(f"Could not check {check.domain} now: {why}", 0, style="yellow")
 
 
 def to_json(summary: Summary, checks: Checks | None = None) -> dict[str, Any]:
