@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -265,3 +266,20 @@ async def test_a_policy_domain_that_is_no_domain_is_never_checked(harness: Harne
     assert "I couldn't check `127.0.0.1` now: it is not a domain I can check" in text
     assert "I couldn't check `localhost` now: it is not a domain I can check" in text
     assert harness.checker.calls == ["shop.example"]
+
+
+async def test_a_bomb_and_a_dmarc_zip_get_one_sentence_each(harness: Harness) -> None:
+    corpus = Path(__file__).parents[3] / "reports" / "corpus"
+    files = [
+        harness.standin.upload_file(name, (corpus / name).read_bytes())
+        for name in ("gzip-bomb.json.gz", "dmarc-google.zip")
+    ]
+    await harness.send(harness.slack.file_share(files, ts=TS))
+    post = (await harness.wait_for(lambda calls: _posts(harness)))[0]
+    await harness.idle()
+    assert len(_posts(harness)) == 1
+    body = post.args["blocks"][0]["text"]["text"]
+    assert body.startswith(":warning: I found no TLS-RPT report in these files:")
+    assert "gzip-bomb.json.gz is larger than 10 MiB once decompressed" in body
+    assert "is a DMARC aggregate report (XML), not a TLS-RPT report" in body
+    assert harness.checker.calls == []
