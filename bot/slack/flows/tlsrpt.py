@@ -29,7 +29,7 @@ from bot.reports.parse import Parsed, parse_read
 from bot.reports.reading import Unreadable, read_bytes, read_text
 from bot.reports.summary import Summariser, Summary
 from bot.slack.blocks.tlsrpt_builder import build_report_message, build_unreadable_message
-from bot.slack.checking import admit, obtain
+from bot.slack.checking import Outcome, admit, obtain
 from bot.slack.files import download, file_name
 from bot.slack.flows.conversation import thread_of
 from bot.slack.flows.replies import CANNOT_POST, cannot_post_note, direct_message, slack_error
@@ -157,42 +157,52 @@ async def run_report_share(
         return
     record.outcome = "report"
     domains = summary.domains()[:MAX_DOMAINS_CHECKED]
-    checks: dict[str, DomainCheck] = {}
-    targets: dict[str, str] = {}  # policy-domain -> the domain checked
-    for domain in domains:
-        name, why = checkable(domain)
-        if name is None:
-            checks[domain] = DomainCheck(domain, error=why)
-        else:
-            targets[domain] = name
-    names = list(dict.fromkeys(targets.values()))
-    record.domains = names
-    admission = await admit(services, names, team=team, user=thread.user)
+    targets, refused = _targets(domains)
+    record.domains = list(dict.fromkeys(targets.values()))
+    admission = await admit(services, record.domains, team=team, user=thread.user)
     checking = [d for d in domains if targets.get(d) in admission.allowed]
     where = await thread.post(build_report_message(summary, checking=checking))
     if not domains:
         return
     outcomes = await asyncio.gather(*(obtain(services, n) for n in admission.allowed))
-    by_name = {o.domain: o for o in outcomes}
-    wait = admission.retry_after
-    seconds = math.ceil(wait) if math.isfinite(wait) else 60
-    for domain, name in targets.items():
-        outcome = by_name.get(name)
-        if outcome is None:
-            checks[domain] = DomainCheck(
-                domain,
-                error=f"that's a lot of checks in a short time; ask again in {seconds} seconds",
-            )
-            continue
-        checks[domain] = DomainCheck(
-            domain, report=outcome.report, error=outcome.error, cached_age=outcome.age
-        )
-    for outcome in outcomes:
-        if outcome.report is None:
-            record.fail("check_failed")
+    checks = refused | _checked(targets, outcomes, admission.retry_after)
+    if any(o.report is None for o in outcomes):
+        record.fail("check_failed")
     await thread.replace(where, build_report_message(summary, {d: checks[d] for d in domains}))
     for outcome in outcomes:
         await thread.post(outcome.message())
+
+
+def _targets(domains: list[str]) -> tuple[dict[str, str], dict[str, DomainCheck]]:
+    """policy-domain -> the domain to check; and the policy-domains that are no domain."""
+    targets: dict[str, str] = {}
+    refused: dict[str, DomainCheck] = {}
+    for domain in domains:
+        name, why = checkable(domain)
+        if name is None:
+            refused[domain] = DomainCheck(domain, error=why)
+        else:
+            targets[domain] = name
+    return targets, refused
+
+
+def _checked(
+    targets: dict[str, str], outcomes: list[Outcome], retry_after: float
+) -> dict[str, DomainCheck]:
+    """Each policy-domain's check, or why there is none (rate-limited when not admitted)."""
+    by_name = {o.domain: o for o in outcomes}
+    seconds = math.ceil(retry_after) if math.isfinite(retry_after) else 60
+    checks: dict[str, DomainCheck] = {}
+    for domain, name in targets.items():
+        outcome = by_name.get(name)
+        if outcome is None:
+            why = f"that's a lot of checks in a short time; ask again in {seconds} seconds"
+            checks[domain] = DomainCheck(domain, error=why)
+        else:
+            checks[domain] = DomainCheck(
+                domain, report=outcome.report, error=outcome.error, cached_age=outcome.age
+            )
+    return checks
 
 
 async def read_shared(client: AsyncWebClient, event: dict[str, Any]) -> Summary:
