@@ -9,7 +9,7 @@ import os
 import random
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -41,6 +41,9 @@ from bot.slack.replay import DEFAULT_MAXSIZE as REPLAY_MAXSIZE
 from bot.slack.replay import ReplayGuard
 from bot.slack.reqlog import LOGGER_NAME
 from bot.slack.services import Services
+
+if TYPE_CHECKING:
+    from bot.slack.oauth.stores import Database
 
 AUTHORIZE_FAILED = (
     ":warning: I couldn't confirm my own Slack token just now, so I can't answer. "
@@ -340,8 +343,15 @@ def build_app(
     check: CheckFn | None = None,
     client: AsyncWebClient | None = None,
     services: Services | None = None,
+    database: Database | None = None,
+    state_expiration: int | None = None,
 ) -> AsyncApp:
-    """The Bolt app with every listener registered; `app.services` holds what they share."""
+    """The Bolt app with every listener registered; `app.services` holds what they share.
+
+    One workspace (SLACK_BOT_TOKEN): its token, checked once with auth.test. OAuth mode:
+    installations in `database` (required then), each request authorised for its own
+    workspace; `app.oauth` holds the install flow and the workspaces.
+    """
     services = services or build_services(config, check=check)
     if services.replay is None and config.signing_secret:
         services.replay = ReplayGuard(config.signing_secret)  # HTTP mode always has one
@@ -349,6 +359,19 @@ def build_app(
     for handler in client.retry_handlers or []:
         if isinstance(handler, ApiErrorCounter):
             handler.metrics = services.metrics
+    if config.oauth is not None:
+        app = _oauth_app(config, client, services, database, state_expiration)
+    else:
+        app = _single_workspace_app(config, client)
+    app.middleware(dedupe_middleware(services.deduper, services.logger, services.metrics))
+    app.error(_log_unhandled(services.logger))
+    listeners.register(app, services)
+    app.services = services  # type: ignore[attr-defined]
+    return app
+
+
+def _single_workspace_app(config: SlackConfig, client: AsyncWebClient) -> AsyncApp:
+    assert config.bot_token is not None
     authorization = BotAuthorization(client, config.bot_token)
 
     async def authorize() -> AuthorizeResult | None:
@@ -370,10 +393,47 @@ def build_app(
             oauth_flow=None,
         )
     app.bot_authorization = authorization  # type: ignore[attr-defined]
-    app.middleware(dedupe_middleware(services.deduper, services.logger, services.metrics))
-    app.error(_log_unhandled(services.logger))
-    listeners.register(app, services)
-    app.services = services  # type: ignore[attr-defined]
+    return app
+
+
+def _oauth_app(
+    config: SlackConfig,
+    client: AsyncWebClient,
+    services: Services,
+    database: Database | None,
+    state_expiration: int | None,
+) -> AsyncApp:
+    from bot.slack.oauth.flow import build_oauth
+    from bot.slack.oauth.stores import STATE_EXPIRATION
+
+    assert config.oauth is not None
+    if database is None:
+        raise ValueError("OAuth mode keeps installations in the database: pass database=")
+    bolt_logger = logging.getLogger("mtasts.slack.bolt")
+    oauth = build_oauth(
+        config,
+        config.oauth,
+        database,
+        client=client,
+        redis=services.redis,
+        logger=bolt_logger,
+        state_expiration=state_expiration or STATE_EXPIRATION,
+    )
+    with _without_bolt_env(), _tokenless(client):
+        app = AsyncApp(
+            name="mtasts",
+            client=client,
+            signing_secret=config.signing_secret or "",
+            logger=bolt_logger,
+            process_before_response=False,
+            # An AsyncAuthorize instance (Bolt accepts one beside an OAuth flow); its __call__
+            # may answer None (not installed), which Bolt's Callable annotation leaves out.
+            authorize=oauth.authorize,  # type: ignore[arg-type]
+            user_facing_authorize_error_message=AUTHORIZE_FAILED,
+            oauth_flow=oauth.flow,
+        )
+    app.oauth = oauth  # type: ignore[attr-defined]
+    services.workspaces = oauth.workspaces
     return app
 
 

@@ -1,9 +1,12 @@
 """The Slack app's configuration, read from the environment.
 
-`SLACK_BOT_TOKEN` is always required; `SLACK_SIGNING_SECRET` in HTTP mode;
-`SLACK_APP_TOKEN` selects Socket Mode; `REDIS_URL` moves the state instances
-share into Redis. Tokens, the signing secret and a password in `REDIS_URL`
-never appear in `repr()` or in logs.
+One workspace: `SLACK_BOT_TOKEN`, plus `SLACK_SIGNING_SECRET` in HTTP mode
+(`SLACK_APP_TOKEN` selects Socket Mode); `SLACK_CLIENT_ID`/`SLACK_CLIENT_SECRET`
+are then ignored. Any number of workspaces (OAuth installs):
+`SLACK_CLIENT_ID`, `SLACK_CLIENT_SECRET` and `SLACK_SIGNING_SECRET` set and
+`SLACK_BOT_TOKEN` unset; `SLACK_REDIRECT_URI` optionally names the redirect
+URL. `REDIS_URL` moves the state instances share into Redis. Tokens, secrets
+and a password in `REDIS_URL` never appear in `repr()` or in logs.
 """
 
 from __future__ import annotations
@@ -28,8 +31,17 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class OAuthConfig:
+    """OAuth mode: the app's credentials, to install it in any number of workspaces."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str | None = None  # SLACK_REDIRECT_URI; None: the app's first Redirect URL
+
+
+@dataclass(frozen=True, slots=True)
 class SlackConfig:
-    bot_token: str = field(repr=False)
+    bot_token: str | None = field(repr=False)  # None: OAuth mode (each workspace its own)
     signing_secret: str | None = field(default=None, repr=False)
     app_token: str | None = field(default=None, repr=False)
     api_url: str = DEFAULT_API_URL
@@ -37,16 +49,25 @@ class SlackConfig:
     settings: Settings = field(default_factory=Settings)
     redis_url: str | None = field(default=None, repr=False)
     redis_prefix: str = DEFAULT_REDIS_PREFIX
+    oauth: OAuthConfig | None = None  # set exactly when bot_token is not
 
     @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
 
+    @property
+    def authorize_url(self) -> str:
+        """Slack's OAuth authorize page, beside the Web API (`…/api/` → `…/oauth/v2/authorize`),
+        so that SLACK_API_URL moves both (a proxy, or the stand-in in tests)."""
+        base = self.api_url.removesuffix("/").removesuffix("/api")
+        return f"{base}/oauth/v2/authorize"
+
     def __repr__(self) -> str:
         mode = "socket" if self.socket_mode else "http"
+        token = f"oauth(client_id={self.oauth.client_id})" if self.oauth else "***"
         return (
             f"SlackConfig(mode={mode}, api_url={self.api_url!r}, "
-            f"cache_ttl={self.cache_ttl}, bot_token=***, signing_secret="
+            f"cache_ttl={self.cache_ttl}, bot_token={token}, signing_secret="
             f"{'***' if self.signing_secret else None}, app_token="
             f"{'***' if self.app_token else None}, redis="
             f"{redact_url(self.redis_url) if self.redis_url else None})"
@@ -59,10 +80,9 @@ class SlackConfig:
         """Read the environment; raises ConfigError naming the first bad variable."""
         env = os.environ if environ is None else environ
         bot_token = _get(env, "SLACK_BOT_TOKEN")
-        if bot_token is None:
-            raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
         app_token = _get(env, "SLACK_APP_TOKEN")
         signing_secret = _get(env, "SLACK_SIGNING_SECRET")
+        oauth = None if bot_token is not None else _oauth(env, signing_secret)
         if app_token is None and signing_secret is None:
             raise ConfigError(
                 "SLACK_SIGNING_SECRET is not set (required in HTTP mode; "
@@ -99,7 +119,38 @@ class SlackConfig:
             settings=settings,
             redis_url=redis_url,
             redis_prefix=redis_prefix,
+            oauth=oauth,
         )
+
+
+def _oauth(env: Mapping[str, str], signing_secret: str | None) -> OAuthConfig:
+    """No SLACK_BOT_TOKEN: OAuth mode, which needs the app's credentials and signing secret."""
+    client_id, client_secret = _get(env, "SLACK_CLIENT_ID"), _get(env, "SLACK_CLIENT_SECRET")
+    if client_id is None and client_secret is None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set (the bot token, xoxb-...; or set SLACK_CLIENT_ID, "
+            "SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET to serve any number of workspaces)"
+        )
+    for name, value in (("SLACK_CLIENT_ID", client_id), ("SLACK_CLIENT_SECRET", client_secret)):
+        if value is None:
+            raise ConfigError(
+                f"{name} is not set (OAuth mode, without SLACK_BOT_TOKEN, needs SLACK_CLIENT_ID "
+                "and SLACK_CLIENT_SECRET from the app's Basic Information page)"
+            )
+    if signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set (OAuth mode, without SLACK_BOT_TOKEN, needs it "
+            "with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)"
+        )
+    redirect_uri = _get(env, "SLACK_REDIRECT_URI")
+    if redirect_uri is not None and not redirect_uri.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"SLACK_REDIRECT_URI {redirect_uri!r} is not a URL "
+            "(e.g. https://mtasts.example.com/slack/oauth_redirect)"
+        )
+    assert client_id is not None
+    assert client_secret is not None
+    return OAuthConfig(client_id, client_secret, redirect_uri)
 
 
 def redact_url(url: str) -> str:

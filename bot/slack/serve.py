@@ -122,6 +122,11 @@ def make_web_app(app: AsyncApp, *, events: bool = True) -> web.Application:
 
     if events:
         web_app.router.add_post(EVENTS_PATH, slack_events)
+    oauth = getattr(app, "oauth", None)
+    if oauth is not None:  # OAuth mode: the install pages (Socket Mode too)
+        from bot.slack.oauth.web import add_install_routes
+
+        add_install_routes(web_app, oauth.flow)
     web_app.router.add_get(HEALTH_PATH, healthz)
     web_app.router.add_get(METRICS_PATH, metrics)
     return web_app
@@ -129,12 +134,13 @@ def make_web_app(app: AsyncApp, *, events: bool = True) -> web.Application:
 
 def slack_auth_probe(app: AsyncApp) -> Callable[[], Awaitable[Probed]]:
     """HTTP mode: Slack is "connected" once auth.test has accepted the bot token (asked
-    again here while it has not). Not required: requests are still taken meanwhile."""
+    again here while it has not). Not required: requests are still taken meanwhile.
+    OAuth mode: each workspace's token is checked with its requests; nothing to ask."""
     authorization = getattr(app, "bot_authorization", None)
 
     async def probe() -> Probed:
         if not isinstance(authorization, BotAuthorization):
-            return Probed(True)
+            return Probed(True, {"workspaces": "oauth"})
         authorized = await authorization() is not None
         return Probed(authorized, {"authorized": authorized})
 
@@ -146,10 +152,12 @@ async def check_tokens(app: AsyncApp, config: SlackConfig) -> str | None:
 
     Returns a Socket Mode URL (already issued, so the handler need not ask
     again) when an app token is configured. Network trouble is only logged: a
-    server may well start before its network does.
+    server may well start before its network does. OAuth mode has no bot token
+    of its own to check (each workspace's is checked with its requests).
     """
     try:
-        seed_authorization(app, await app.client.auth_test())
+        if config.bot_token is not None:
+            seed_authorization(app, await app.client.auth_test())
     except SlackApiError as exc:
         error = str(exc.response.get("error", ""))
         if error in BAD_TOKEN_ERRORS:

@@ -21,6 +21,7 @@ from bot.slack.reqlog import LOGGER_NAME
 from bot.slack.tracker import Tracker
 
 if TYPE_CHECKING:
+    from bot.slack.oauth.workspaces import Workspaces
     from bot.slack.shared.link import RedisLink
 
 MAX_DOMAINS = 5  # per command, mention or DM (and per response_url: at most 5 posts)
@@ -39,6 +40,7 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     health: Health = field(default_factory=Health)
     redis: RedisLink | None = None  # set when REDIS_URL is: the state above lives there
+    workspaces: Workspaces | None = None  # OAuth mode: the installations (bot/slack/oauth)
 
     async def aclose(self) -> None:
         """At shutdown: cancel checks still running, close the Redis connections."""

@@ -17,6 +17,13 @@ returns its Slack file object; `files.info` describes it, and its
 token (`Authorization: Bearer xoxb-…`), else redirects to a sign-in page as
 Slack does. Downloads are recorded as calls of method "files.download".
 
+Several workspaces and OAuth installs are played by `standin.oauth`
+(bot/testbed/standin_oauth.py): `GET /oauth/v2/authorize` approves an install
+and redirects with a code, `oauth.v2.access` exchanges codes and refresh
+tokens, and every call is recorded with the workspace its token belongs to
+(`Call.team`); once an OAuth app is registered, only tokens the stand-in
+issued are accepted.
+
 Socket Mode is played too: `apps.connections.open` (with an `xapp-` token)
 hands out a WebSocket URL on the stand-in, which greets with `hello`; a test
 pushes envelopes with `send_envelope(...)` and the app's acks are recorded as
@@ -41,11 +48,15 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from aiohttp import WSMsgType, web
 
+from bot.testbed.standin_oauth import StandinOAuth, Workspace
+
 T = TypeVar("T")
 
 TRIGGER_TTL = 3.0  # seconds a trigger_id can be exchanged
 RESPONSE_URL_MAX_POSTS = 5
 RESPONSE_URL_WINDOW = 30 * 60.0
+
+TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xoxe.xoxb-")  # bot, user, and rotating bot tokens
 
 TEAM_ID = "T0STANDIN"
 BOT_USER_ID = "U0STANDBOT"
@@ -64,6 +75,7 @@ class Call:
     error: str | None = None  # the `error` it answered with, if any
     response_id: str | None = None  # which response_url, for "response_url"
     token: str | None = None  # the bearer token the caller sent
+    team: str | None = None  # the workspace that token belongs to (None: refused or none)
 
     @property
     def ok(self) -> bool:
@@ -111,6 +123,9 @@ class SlackStandin:
         self._socket_url: str | None = None  # refuse_socket_connections()
         self.arrived: dict[str, int] = defaultdict(int)  # calls received, answered or not
         self._files: dict[str, tuple[dict[str, Any], bytes]] = {}  # file id -> (info, bytes)
+        self.oauth = StandinOAuth(
+            Workspace(team_id, "Stand-in Workspace", bot_user_id, bot_id), APP_ID
+        )
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -120,6 +135,7 @@ class SlackStandin:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{rid}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
         app.router.add_get("/files-pri/{team_file}/{name}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
@@ -304,7 +320,11 @@ class SlackStandin:
         token = token or (args.get("token") if isinstance(args.get("token"), str) else None)
         call = Call(method=method, args=args, at=self._clock(), token=token)
         try:
-            status, payload, headers = self._answer(method, args, token)
+            if method == "oauth.v2.access":  # the app's credentials, not a token
+                status, headers = 200, dict[str, str]()
+                payload = self.oauth.access(args, request.headers.get("Authorization", ""))
+            else:
+                status, payload, headers = self._answer(method, args, token, call)
         except Exception as exc:  # a stand-in bug must not look like a Slack answer
             status, payload, headers = 500, {"ok": False, "error": f"standin: {exc!r}"}, {}
         call.status = status
@@ -313,7 +333,7 @@ class SlackStandin:
         return web.json_response(payload, status=status, headers=headers)
 
     def _answer(
-        self, method: str, args: dict[str, Any], token: str | None
+        self, method: str, args: dict[str, Any], token: str | None, call: Call
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method == "apps.connections.open":
             if not token or not token.startswith("xapp-"):
@@ -322,15 +342,19 @@ class SlackStandin:
             if self._socket_url is not None:
                 url = f"{self._socket_url}?ticket={next(self._ids)}"
             return 200, {"ok": True, "url": url}, {}
-        if not token or not token.startswith(("xoxb-", "xoxp-")):
+        if not token or not token.startswith(TOKEN_PREFIXES):
             return 200, {"ok": False, "error": "not_authed" if not token else "invalid_auth"}, {}
+        workspace, refused = self.oauth.team_of(token)
+        if workspace is None:
+            return 200, {"ok": False, "error": refused}, {}
+        call.team = workspace.team_id
         if self._faults.get(method):
             fault = self._faults[method].pop(0)
             body = {"ok": False, "error": fault.error or "internal_error"}
             return fault.status, body, fault.headers
         handler = {
-            "auth.test": self._auth_test,
-            "chat.postMessage": self._post_message,
+            "auth.test": lambda args: self._auth_test(workspace),
+            "chat.postMessage": lambda args: self._post_message(args, workspace),
             "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update_message,
             "views.open": self._views_open,
@@ -341,15 +365,15 @@ class SlackStandin:
             return 200, {"ok": True}, {}
         return 200, handler(args), {}
 
-    def _auth_test(self, args: Mapping[str, Any]) -> dict[str, Any]:
+    def _auth_test(self, workspace: Workspace) -> dict[str, Any]:
         return {
             "ok": True,
             "url": "https://standin.slack.invalid/",
-            "team": "Stand-in Workspace",
+            "team": workspace.name,
             "user": "mtasts",
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": self.bot_id,
+            "team_id": workspace.team_id,
+            "user_id": workspace.bot_user_id,
+            "bot_id": workspace.bot_id,
             "app_id": APP_ID,
             "is_enterprise_install": False,
         }
@@ -363,7 +387,7 @@ class SlackStandin:
             return "not_in_channel"
         return None
 
-    def _post_message(self, args: Mapping[str, Any]) -> dict[str, Any]:
+    def _post_message(self, args: Mapping[str, Any], workspace: Workspace) -> dict[str, Any]:
         if error := self._channel_error(args.get("channel")):
             return {"ok": False, "error": error}
         if error := self._restricted.get(args["channel"]):
@@ -372,7 +396,7 @@ class SlackStandin:
             return {"ok": False, "error": "no_text"}
         ts = f"{int(time.time())}.{next(self._ids):06d}"
         message = {"type": "message", "text": args.get("text", ""), "ts": ts}
-        message.update({"bot_id": self.bot_id, "user": self.bot_user_id})
+        message.update({"bot_id": workspace.bot_id, "user": workspace.bot_user_id})
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
         if args.get("blocks"):
@@ -447,7 +471,7 @@ class SlackStandin:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
         call = Call(method="files.download", args={"file": file_id}, at=self._clock(), token=token)
         stored = self._files.get(file_id)
-        if not token or not token.startswith(("xoxb-", "xoxp-")):
+        if not token or not token.startswith(TOKEN_PREFIXES) or self.oauth.team_of(token)[1]:
             # What Slack does without a usable token: send the browser to sign in.
             call.status, call.error = 302, "not_authed"
             await self._record(call)
@@ -463,6 +487,20 @@ class SlackStandin:
     def view(self, view_id: str) -> dict[str, Any] | None:
         """The view as it stands now (after any views.update)."""
         return self._views.get(view_id)
+
+    # -- OAuth installs ------------------------------------------------------------
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Slack's authorize page: approved at once (see bot/testbed/standin_oauth.py)."""
+        status, where = self.oauth.authorize(request.query)
+        args = dict(request.query)
+        call = Call(method="oauth.authorize", args=args, at=self._clock(), status=status)
+        if status != 302:
+            call.error = where
+        await self._record(call)
+        if status == 302:
+            raise web.HTTPFound(where)
+        return web.Response(status=status, text=where)
 
     # -- Socket Mode ---------------------------------------------------------------
 
@@ -588,9 +626,11 @@ class SlackRequests:
         team_id: str = TEAM_ID,
         api_app_id: str = APP_ID,
         clock: Callable[[], float] = time.time,
+        bot_user_id: str = BOT_USER_ID,
     ) -> None:
         self._secret = signing_secret
         self.team_id = team_id
+        self.bot_user_id = bot_user_id  # the bot's user in this workspace
         self.api_app_id = api_app_id
         self._clock = clock
         self._ids = itertools.count(1)
@@ -658,7 +698,9 @@ class SlackRequests:
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._ids):08d}",
             "event_time": int(self._clock()),
-            "authorizations": [{"team_id": self.team_id, "user_id": BOT_USER_ID, "is_bot": True}],
+            "authorizations": [
+                {"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}
+            ],
         }
         extra = dict(sign_kw.pop("extra_headers", None) or {})
         if retry_num is not None:
@@ -681,7 +723,7 @@ class SlackRequests:
         event: dict[str, Any] = {
             "type": "app_mention",
             "user": user,
-            "text": f"<@{BOT_USER_ID}> {text}",
+            "text": f"<@{self.bot_user_id}> {text}",
             "ts": stamp,
             "channel": channel,
             "event_ts": stamp,
