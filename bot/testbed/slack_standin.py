@@ -616,6 +616,10 @@ def sign(signing_secret: str, body: str, timestamp: int) -> str:
     return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+# Slack's event ids are unique across workspaces: one sequence for every SlackRequests here.
+_EVENT_IDS = itertools.count(1)
+
+
 class SlackRequests:
     """Builds signed requests for one app (signing secret) in one workspace."""
 
@@ -696,7 +700,7 @@ class SlackRequests:
             "api_app_id": self.api_app_id,
             "event": dict(event),
             "type": "event_callback",
-            "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_id": event_id or f"Ev{next(_EVENT_IDS):08d}",
             "event_time": int(self._clock()),
             "authorizations": [
                 {"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}

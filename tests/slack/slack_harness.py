@@ -26,7 +26,8 @@ from bot.checker.model import MxHost, Policy, Record, Report, Tls, TlsRpt
 from bot.metrics import Metrics
 from bot.slack.app import build_app, build_services, make_client
 from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
-from bot.slack.config import SlackConfig
+from bot.slack.config import OAuthConfig, SlackConfig
+from bot.slack.oauth.stores import Database
 from bot.slack.ratelimit import RateLimiter
 from bot.slack.serve import EVENTS_PATH, make_web_app
 from bot.slack.services import Services
@@ -170,21 +171,26 @@ async def running_app(
     redis_url: str | None = None,
     redis_prefix: str = "mtasts:",
     checker: FakeChecker | None = None,
+    oauth: OAuthConfig | None = None,
+    database: Database | None = None,
+    state_expiration: int | None = None,
 ) -> AsyncIterator[Harness]:
     """One app served on a random port. Pass `standin` (and `redis_url`, `redis_prefix`)
-    to run several instances as one deployment: one Slack, one Redis."""
+    to run several instances as one deployment: one Slack, one Redis. `oauth` (with
+    `database`): OAuth mode, no bot token of its own."""
     checker = checker or FakeChecker()
     async with contextlib.AsyncExitStack() as stack:
         if standin is None:
             standin = await stack.enter_async_context(SlackStandin())
         session = await stack.enter_async_context(aiohttp.ClientSession())
         config = SlackConfig(
-            bot_token=BOT_TOKEN,
+            bot_token=None if oauth else BOT_TOKEN,
             signing_secret=SIGNING_SECRET,
             api_url=standin.api_url,
             cache_ttl=cache_ttl,
             redis_url=redis_url,
             redis_prefix=redis_prefix,
+            oauth=oauth,
         )
         metrics = Metrics()
         if cache is None and redis_url is None:
@@ -198,7 +204,13 @@ async def running_app(
         services = build_services(
             config, check=check or checker, cache=cache, limiter=limiter, metrics=metrics
         )
-        app = build_app(config, client=make_client(config, retry_backoff=0.01), services=services)
+        app = build_app(
+            config,
+            client=make_client(config, retry_backoff=0.01),
+            services=services,
+            database=database,
+            state_expiration=state_expiration,
+        )
         runner = web.AppRunner(make_web_app(app), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

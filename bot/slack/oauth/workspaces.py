@@ -58,7 +58,7 @@ class Workspaces:
     ) -> None:
         self.store = store
         self._rotator = rotator
-        self._locks = locks
+        self.locks = locks  # public: tests watch who waits
         self.refresh_before_minutes = refresh_before_minutes
         self._clock = clock
         self.refreshes = 0  # tokens this instance refreshed
@@ -89,7 +89,7 @@ class Workspaces:
         if not self._expiring(installation):
             return None
         name = f"rotate:{installation.enterprise_id or '-'}:{installation.team_id or '-'}"
-        async with self._locks.hold(name) as held:
+        async with self.locks.hold(name) as held:
             current = await self.find(
                 enterprise_id=installation.enterprise_id,
                 team_id=installation.team_id,
