@@ -40,17 +40,47 @@ async def admit(
     user: str | None,
     fresh: bool = False,
 ) -> Admission:
-    """Decide, without waiting on the network, which domains may be answered now."""
+    """Decide, without waiting on a check, which domains may be answered now.
+
+    With the cache and the limits in Redis, this is one round trip for all the domains
+    (bot/slack/shared/ratelimit.py); else, or while Redis is away, domain by domain."""
     admission = Admission()
-    for domain in domains:
-        free = await services.cache.is_free(domain, fresh=fresh)
-        wait = None if free else await services.limiter.acquire(team, user)
+    waits = await _admit_in_redis(services, domains, team=team, user=user, fresh=fresh)
+    for i, domain in enumerate(domains):
+        if waits is not None:
+            wait = waits[i]
+        else:
+            free = await services.cache.is_free(domain, fresh=fresh)
+            wait = None if free else await services.limiter.acquire(team, user)
         if wait is None:
             admission.allowed.append(domain)
         else:
             admission.limited.append(domain)
             admission.retry_after = max(admission.retry_after, wait)
     return admission
+
+
+async def _admit_in_redis(
+    services: Services,
+    domains: Sequence[str],
+    *,
+    team: str | None,
+    user: str | None,
+    fresh: bool,
+) -> list[float | None] | None:
+    """Every domain's admission in one Redis script; None when that does not apply."""
+    if services.redis is None:
+        return None
+    from bot.slack.shared.cache import RedisResultCache
+    from bot.slack.shared.link import DOWN
+    from bot.slack.shared.ratelimit import RedisRateLimiter
+
+    cache, limiter = services.cache, services.limiter
+    if not isinstance(cache, RedisResultCache) or not isinstance(limiter, RedisRateLimiter):
+        return None
+    keys = [cache.free_keys(domain, fresh=fresh) for domain in domains]
+    waits = await limiter.admit(keys, team, user)
+    return None if waits is DOWN else waits
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,12 +147,20 @@ class RedisResultCache:
         age = max(0.0, self._wall() - float(entry.get("at", 0.0)))
         return Cached(entry["report"], age)
 
-    async def is_free(self, domain: str, *, fresh: bool = False) -> bool:
+    def free_keys(self, domain: str, *, fresh: bool = False) -> list[str] | None:
+        """The keys whose existence makes answering `domain` free (a running check to join,
+        a cached result); None when it is free already (this instance is checking it)."""
         if domain in self._inflight:
-            return True
+            return None
         keys = [self._lock_key(domain)]
         if not fresh and self._ttl > 0:
             keys.append(self._result_key(domain))
+        return keys
+
+    async def is_free(self, domain: str, *, fresh: bool = False) -> bool:
+        keys = self.free_keys(domain, fresh=fresh)
+        if keys is None:
+            return True
 
         async def exists(r: Redis) -> int:
             return await r.exists(*keys)  # one round trip, nothing decoded

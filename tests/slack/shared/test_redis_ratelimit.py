@@ -66,3 +66,41 @@ async def test_while_redis_is_away_the_limits_hold_in_this_process(dead_link: Re
     limiter = RedisRateLimiter(dead_link, user=Limit(2, 1 / 600), team=Limit(100, 10.0))
     assert [await limiter.acquire("T1", "U1") for _ in range(2)] == [None, None]
     assert await limiter.acquire("T1", "U1") is not None
+
+
+async def test_admit_takes_a_token_only_for_domains_that_are_not_free(link: RedisLink) -> None:
+    limiter = RedisRateLimiter(link, user=Limit(2, 1 / 600), team=Limit(100, 10.0))
+    cached, running = link.key("cache", "result:a.example"), link.key("cache", "checking:b")
+
+    async def arrange(r: Redis) -> None:
+        await r.set(cached, "x", px=60_000)
+        await r.set(running, "token", px=60_000)
+
+    await link.call("t", arrange)
+    free_keys = [
+        [link.key("cache", "checking:a.example"), cached],  # cached: free
+        [running],  # being checked: free
+        None,  # checked on this instance: free
+        [link.key("cache", "checking:c"), link.key("cache", "result:c")],  # a token
+        [link.key("cache", "checking:d")],  # a token (fresh: results do not count)
+        [link.key("cache", "checking:e")],  # none left: the wait (one token at 1/600 s)
+    ]
+    waits = await limiter.admit(free_keys, "T1", "U1")
+    assert waits[:5] == [None] * 5  # type: ignore[index]
+    assert 590 < waits[5] <= 600  # type: ignore[index,operator]
+    assert await limiter.acquire("T1", "U1") is not None  # the two tokens are gone
+
+
+async def test_admit_is_one_round_trip_for_five_domains(link: RedisLink) -> None:
+    limiter = RedisRateLimiter(link, user=Limit(10, 1.0), team=Limit(100, 10.0))
+    calls: list[str] = []
+    original = link.call
+
+    async def counting(concern: str, op):  # type: ignore[no-untyped-def]
+        calls.append(concern)
+        return await original(concern, op)
+
+    link.call = counting  # type: ignore[method-assign]
+    keys = [[link.key("cache", f"checking:d{n}")] for n in range(5)]
+    assert await limiter.admit(keys, "T1", "U1") == [None] * 5
+    assert calls == ["rate"]
