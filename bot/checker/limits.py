@@ -23,6 +23,7 @@ MAX_ADDRESSES_PER_HOST = 8  # addresses probed per MX host (IPv4 and IPv6 togeth
 # HTTPS policy fetch (RFC 8461 §3.3 suggests 64 KiB and one minute)
 MAX_POLICY_BYTES = 64 * 1024
 MAX_HTTP_HEADER_BYTES = 16 * 1024
+POLICY_RECEIVE_BUFFER = 128 * 1024  # socket receive buffer (TCP window) of the policy fetch
 USER_AGENT = "mtasts-bot/{version} (MTA-STS checker; +https://github.com/mtasts-bot)"
 
 # SMTP probe

@@ -8,14 +8,22 @@ share one port and all SMTP servers another. Hosts of `shared` scenarios
 (benchmarks) resolve to one shared HTTPS and one shared SMTP server that pick
 certificates by SNI. Nothing listens outside loopback; everything started is
 stopped on exit.
+
+The servers run on an event loop of their own, on a thread of their own, as
+real servers would: their answers never wait behind the checks under test, in
+whatever loop the caller runs them. The methods stay the caller's to await
+(`start`, `add`, `stop`); counters (`accepted`, the servers' own) are plain
+reads, and zone edits (`bed.zone.add`, `replace`, `remove`) are thread-safe.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Iterable
+import threading
+from collections.abc import Coroutine, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.checker.settings import Nameserver, Settings
 from bot.testbed.behaviour import CertKind, HttpBehaviour, Rr, Smtp
@@ -31,6 +39,26 @@ SHARED_HTTPS_ADDRESS = "127.77.0.2"
 SHARED_SMTP_ADDRESS = "127.77.0.3"
 DEFAULT_TIMEOUT = 5.0  # a check's budget in the testbed: everything is local
 _START_ATTEMPTS = 5
+T = TypeVar("T")
+
+
+class ServerThread:
+    """An event loop running on a daemon thread of its own, for servers."""
+
+    def __init__(self, name: str = "mtasts-testbed") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the servers' loop; the caller's loop awaits it."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    async def close(self) -> None:
+        """Stop the loop and wait for its thread (on a worker thread: no blocking)."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        await asyncio.to_thread(self._thread.join)
+        self.loop.close()
 
 
 class Testbed:
@@ -44,7 +72,10 @@ class Testbed:
         *,
         delay: float = 0.0,
         timeout: float = DEFAULT_TIMEOUT,
+        threaded: bool = True,
     ) -> None:
+        self.threaded = threaded  # False: the servers share the caller's event loop
+        self._thread: ServerThread | None = None
         self.scenarios: dict[str, Scenario] = {}
         self.delay = delay  # added to every DNS answer
         self.timeout = timeout
@@ -83,7 +114,23 @@ class Testbed:
     ) -> None:
         await self.stop()
 
+    async def _on_servers(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` where the servers live: their own thread's loop, else this one."""
+        if self._thread is None:
+            return await coro
+        return await self._thread.run(coro)
+
     async def start(self) -> None:
+        """Start the servers (on their own thread and loop unless `threaded=False`)."""
+        if self.threaded and self._thread is None:
+            self._thread = ServerThread()
+        try:
+            await self._on_servers(self._start())
+        except BaseException:
+            await self._close_thread()
+            raise
+
+    async def _start(self) -> None:
         """Start DNS, the shared servers, then every scenario's servers.
 
         The HTTPS and SMTP ports are picked on the shared addresses and reused on
@@ -96,7 +143,7 @@ class Testbed:
             try:
                 await self._start_shared()
                 self._started = True
-                await self.add(*pending)
+                await self._add_all(pending)
                 return
             except OSError:
                 await self._stop_servers()
@@ -115,9 +162,7 @@ class Testbed:
         for m in (self._http, self._https_certs, self._smtp_certs, self._host_at):
             m.clear()
         self._next = 0
-        self.zone.records.clear()
-        self.zone.existing.clear()
-        self.zone.faults.clear()
+        self.zone.clear()
 
     async def _start_shared(self) -> None:
         self.https_port = await self.https.listen([SHARED_HTTPS_ADDRESS])
@@ -137,9 +182,20 @@ class Testbed:
         self._smtp.clear()
 
     async def stop(self) -> None:
+        try:
+            await self._on_servers(self._stop())
+        finally:
+            await self._close_thread()
+            self.pki.close()
+
+    async def _stop(self) -> None:
         await self._stop_servers()
         await self.dns.stop()
-        self.pki.close()
+
+    async def _close_thread(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await thread.close()
 
     # -- scenarios -------------------------------------------------------------
 
@@ -148,6 +204,9 @@ class Testbed:
         if not self._started:
             self._pending.extend(scenarios)
             return
+        await self._on_servers(self._add_all(scenarios))
+
+    async def _add_all(self, scenarios: Iterable[Scenario]) -> None:
         https_addrs: list[str] = []
         for sc in scenarios:
             if sc.domain in self.scenarios:

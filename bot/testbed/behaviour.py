@@ -22,7 +22,8 @@ CertKind = Literal[
 ]
 
 RrType = Literal["A", "AAAA", "TXT", "MX", "CNAME"]
-FaultKind = Literal["servfail", "refused", "drop", "truncate"]
+# "lose_first": the first query of the name gets no answer (a lost packet), later ones do.
+FaultKind = Literal["servfail", "refused", "drop", "lose_first", "truncate"]
 
 
 @dataclass(frozen=True, slots=True)
