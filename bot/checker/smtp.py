@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from dataclasses import dataclass
 
 from bot.checker import limits
 from bot.checker.certs import (
+    OLD_PROTOCOLS,
+    any_protocol_context,
     cert_info,
     describe_verify_error,
     inspecting_context,
@@ -136,7 +139,7 @@ async def probe_address(
     try:
         async with asyncio.timeout_at(deadline):
             if await _to_tls(reader, writer, probe):
-                await _handshake(host, writer, probe, ca_file, deadline)
+                await _handshake(host, writer, probe, ca_file, deadline, address, port)
                 if probe.cert_valid is False and probe.cert is None:
                     probe.cert = await _read_invalid_cert(host, address, port, deadline)
     except TimeoutError:
@@ -166,6 +169,8 @@ async def _handshake(
     probe: AddressProbe,
     ca_file: str | None,
     deadline: float,
+    address: str,
+    port: int,
 ) -> None:
     ctx = verifying_context(ca_file)
     # The handshake's own timeout lies past the deadline, so a stalled handshake is
@@ -178,13 +183,7 @@ async def _handshake(
         probe.cert_error = describe_verify_error(exc, host)
         return
     except (ssl.SSLError, ConnectionError) as exc:
-        if is_protocol_version_error(exc):
-            probe.old_protocol = True
-            probe.error = "the server offers only protocols older than TLS 1.2"
-        elif (reason := _ssl_reason(exc)) == _CLOSED:
-            probe.error = f"{reason} during the TLS handshake"
-        else:
-            probe.error = f"the TLS handshake failed ({reason})"
+        await _explain_failed_handshake(exc, probe, host, address, port, deadline)
         return
     ssl_object = writer.get_extra_info("ssl_object")
     if isinstance(ssl_object, ssl.SSLObject):
@@ -195,10 +194,50 @@ async def _handshake(
         writer.write(b"QUIT\r\n")
 
 
-async def _read_invalid_cert(
-    host: str, address: str, port: int, deadline: float
-) -> CertInfo | None:
-    """Open a second connection only to read an invalid certificate's details."""
+async def _explain_failed_handshake(
+    exc: BaseException, probe: AddressProbe, host: str, address: str, port: int, deadline: float
+) -> None:
+    """Say why a sender's handshake failed, after learning what the server does speak
+    from a second handshake that allows old protocols and any cipher: servers that
+    speak only TLS 1.0/1.1 often close the connection instead of sending an alert."""
+    reason = _ssl_reason(exc)
+    spoken = await _second_handshake(host, address, port, deadline, any_protocol_context())
+    if spoken is not None and spoken.version in OLD_PROTOCOLS:
+        probe.old_protocol = True
+        probe.version = spoken.version
+        probe.error = (
+            f"the server speaks at most {OLD_PROTOCOLS[spoken.version]} "
+            f"(a handshake allowing old protocols negotiated {spoken.version})"
+        )
+    elif spoken is not None:
+        probe.error = (
+            f"{reason}; only a handshake allowing weak ciphers completes, with "
+            f"{spoken.version} and {spoken.cipher}, which senders' TLS libraries refuse "
+            "by default"
+        )
+    elif is_protocol_version_error(exc):
+        probe.old_protocol = True
+        probe.error = "the server offers only protocols older than TLS 1.2"
+    elif reason == _CLOSED:
+        probe.error = f"{reason} during the TLS handshake"
+    else:
+        probe.error = f"the TLS handshake failed ({reason})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Spoken:
+    """What a second, non-validating handshake agreed on."""
+
+    version: str | None
+    cipher: str | None
+    der: bytes | None  # the server's certificate
+
+
+async def _second_handshake(
+    host: str, address: str, port: int, deadline: float, ctx: ssl.SSLContext
+) -> _Spoken | None:
+    """A new connection, banner to STARTTLS, and a handshake with `ctx`; None if that
+    fails too. Used only to learn facts the sender's own handshake could not give."""
     try:
         reader, writer = await _open(address, port, deadline)
     except (OSError, TimeoutError):
@@ -209,17 +248,28 @@ async def _read_invalid_cert(
             if not await _to_tls(reader, writer, scratch):
                 return None
             timeout = max(0.1, deadline - asyncio.get_running_loop().time())
-            await writer.start_tls(
-                inspecting_context(), server_hostname=host, ssl_handshake_timeout=timeout
-            )
+            await writer.start_tls(ctx, server_hostname=host, ssl_handshake_timeout=timeout)
             ssl_object = writer.get_extra_info("ssl_object")
-            if isinstance(ssl_object, ssl.SSLObject):
-                return cert_info(ssl_object.getpeercert(binary_form=True))
-            return None
+            if not isinstance(ssl_object, ssl.SSLObject):
+                return None
+            cipher = ssl_object.cipher()
+            return _Spoken(
+                version=ssl_object.version(),
+                cipher=cipher[0] if cipher else None,
+                der=ssl_object.getpeercert(binary_form=True),
+            )
     except (OSError, TimeoutError, EOFError, _SmtpError, ssl.SSLError):
         return None
     finally:
         await _close(writer, deadline)
+
+
+async def _read_invalid_cert(
+    host: str, address: str, port: int, deadline: float
+) -> CertInfo | None:
+    """Open a second connection only to read an invalid certificate's details."""
+    spoken = await _second_handshake(host, address, port, deadline, inspecting_context())
+    return cert_info(spoken.der) if spoken is not None else None
 
 
 _CLOSED = "the server closed the connection"

@@ -7,7 +7,7 @@ import weakref
 
 from bot.checker import limits
 from bot.checker.addresses import allowed
-from bot.checker.certs import cert_facts
+from bot.checker.certs import OLD_PROTOCOLS, cert_facts
 from bot.checker.findings import consequence, finding
 from bot.checker.model import (
     AddressProbe,
@@ -182,12 +182,18 @@ def tls_findings(hosts: list[MxHost], mode: Mode, settings: Settings) -> list[Fi
             )
         old = [p for p in probes if p.old_protocol]
         if old:
+            spoken = old[0].version or ""
+            speaks = (
+                f"speaks at most {OLD_PROTOCOLS[spoken]} ({spoken})"
+                if spoken in OLD_PROTOCOLS
+                else "offers only TLS versions older than 1.2"
+            )
             out.append(
                 finding(
                     "mx_tls_version_old",
                     _where(mx, old, probes),
-                    f"{mx.host} offers only TLS versions older than 1.2, so compliant senders "
-                    f"cannot complete the handshake (RFC 8996): {effect}.",
+                    f"{mx.host} {speaks}, so compliant senders, which require TLS 1.2 or "
+                    f"later, cannot complete the handshake (RFC 8996): {effect}.",
                     "Enable TLS 1.2 and TLS 1.3 on the MX (and disable TLS 1.0/1.1).",
                     mode=mode,
                 )

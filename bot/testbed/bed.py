@@ -30,7 +30,7 @@ from bot.testbed.behaviour import CertKind, HttpBehaviour, Rr, Smtp
 from bot.testbed.dns import DnsServer, Zone
 from bot.testbed.https import AbortServer, HttpsServer
 from bot.testbed.pki import Pki, sni_context
-from bot.testbed.rawsmtp import old_tls_context
+from bot.testbed.rawsmtp import old_tls_context, weak_cipher_context
 from bot.testbed.scenario import Scenario
 from bot.testbed.smtp import SmtpServer
 
@@ -278,8 +278,10 @@ class Testbed:
         return https_addrs
 
     async def _start_smtp(self, host: str, behaviour: Smtp, addr: str) -> None:
-        if behaviour.kind == "old_tls":
+        if behaviour.kind in ("old_tls", "old_tls_close"):
             ctx = old_tls_context(sni_context(self.pki, host, behaviour.cert, lambda _n: None))
+        elif behaviour.kind == "weak_cipher":
+            ctx = weak_cipher_context(sni_context(self.pki, host, behaviour.cert, lambda _n: None))
         else:
             ctx = sni_context(self.pki, host, behaviour.cert, self._smtp_certs.get)
         server = SmtpServer(behaviour, host, ctx)

@@ -82,7 +82,9 @@ class PolicyHost:
 SmtpKind = Literal[
     "starttls",  # aiosmtpd, offers STARTTLS with the host's certificate
     "plain",  # aiosmtpd without STARTTLS
-    "old_tls",  # STARTTLS, but TLS 1.0/1.1 only
+    "old_tls",  # STARTTLS, but TLS 1.0/1.1 only (a TLS 1.2+ client gets a protocol_version alert)
+    "old_tls_close",  # the same, but a TLS 1.2+ client is refused by closing, with no alert
+    "weak_cipher",  # TLS 1.2, but only a SHA-1 CBC cipher that default TLS clients refuse
     "refused",  # nothing listens on the address
     "stall",  # accepts, never sends a banner
     "banner_554",  # greets with 554 and closes

@@ -1,6 +1,7 @@
 """A raw asyncio SMTP-ish server for behaviours aiosmtpd will not play.
 
-Old-protocol-only TLS (1.0/1.1), a stalled accept, a 554 banner, garbage,
+Old-protocol-only TLS (1.0/1.1, refusing newer clients with an alert or by
+closing the connection), a stalled accept, a 554 banner, garbage,
 STARTTLS answered with an error, a drop right after STARTTLS. The TLS
 handshake is done by hand over memory BIOs so that a refused handshake still
 sends its alert (asyncio's own TLS layer closes without flushing it), and a
@@ -28,6 +29,14 @@ def old_tls_context(base: ssl.SSLContext) -> ssl.SSLContext:
     return base
 
 
+def weak_cipher_context(base: ssl.SSLContext) -> ssl.SSLContext:
+    """Limit a server context to TLS 1.2 with one SHA-1 CBC cipher (ECDSA keys)."""
+    base.minimum_version = ssl.TLSVersion.TLSv1_2
+    base.maximum_version = ssl.TLSVersion.TLSv1_2
+    base.set_ciphers("ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0")
+    return base
+
+
 class _Conn:
     """A line-oriented SMTP connection, in clear or over a hand-driven TLS session."""
 
@@ -52,7 +61,10 @@ class _Conn:
             return await self.reader.readline()
         while b"\n" not in self._buf:
             try:
-                self._buf += self.tls.read(4096)
+                data = self.tls.read(4096)
+                if not data:  # the client closed the TLS session
+                    return b""
+                self._buf += data
             except ssl.SSLWantReadError:
                 data = await self.reader.read(4096)
                 if not data:
@@ -63,8 +75,9 @@ class _Conn:
         line, _, self._buf = self._buf.partition(b"\n")
         return line + b"\n"
 
-    async def handshake(self, ctx: ssl.SSLContext) -> bool:
-        """Server-side handshake; on failure the alert is still sent. True when done."""
+    async def handshake(self, ctx: ssl.SSLContext, *, alert: bool = True) -> bool:
+        """Server-side handshake; on failure the alert is still sent (unless `alert` is
+        False: then the connection just closes, as many old stacks do). True when done."""
         tls = ctx.wrap_bio(self._in, self._out, server_side=True)
         while True:
             try:
@@ -79,7 +92,7 @@ class _Conn:
                 self._in.write(data)
                 continue
             except ssl.SSLError:
-                if pending := self._out.read():
+                if alert and (pending := self._out.read()):
                     self.writer.write(pending)
                     await self.writer.drain()
                 return False
@@ -196,7 +209,7 @@ class RawSmtp:
                     await asyncio.Event().wait()  # until the client goes or the testbed stops
                 if kind == "drop_after_starttls" or self.tls_context is None:
                     return
-                if not await conn.handshake(self.tls_context):
+                if not await conn.handshake(self.tls_context, alert=kind != "old_tls_close"):
                     return
             elif verb == b"QUIT":
                 await self._reply(conn, "221 2.0.0 bye\r\n")

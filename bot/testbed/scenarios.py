@@ -668,6 +668,18 @@ def _mx() -> list[Scenario]:
             mx=(Mx("mx1.mx-old-tls.example", 10, Smtp("old_tls")),),
         ),
         make(
+            "mx-old-tls-close.example",
+            "the MX offers only TLS 1.0/1.1 and closes a TLS 1.2+ handshake without an alert",
+            ["mx_tls_version_old"],
+            mx=(Mx("mx1.mx-old-tls-close.example", 10, Smtp("old_tls_close")),),
+        ),
+        make(
+            "mx-weak-cipher.example",
+            "the MX speaks TLS 1.2 with a SHA-1 CBC cipher only, which default clients refuse",
+            ["mx_tls_failed"],
+            mx=(Mx("mx1.mx-weak-cipher.example", 10, Smtp("weak_cipher")),),
+        ),
+        make(
             "mx-expiring.example",
             "MX certificate valid, 7 days left",
             ["cert_expiring"],
