@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 from dataclasses import dataclass
 
@@ -26,7 +27,13 @@ from bot.checker.model import AddressProbe, CertInfo
 
 
 class _SmtpError(Exception):
-    """The server said or did something that ends the probe; the text says what."""
+    """The server said or did something that ends the probe; the text says what, `kind`
+    names it for the findings (AddressProbe.failure)."""
+
+    def __init__(self, text: str, kind: str, lines: list[str] | None = None) -> None:
+        super().__init__(text)
+        self.kind = kind
+        self.lines = lines or []  # a reply's lines read before it broke a bound
 
 
 async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
@@ -37,11 +44,13 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
             raw = await reader.readuntil(b"\n")
         except asyncio.IncompleteReadError as exc:
             if not exc.partial:
-                raise _SmtpError("the server closed the connection") from None
+                raise _SmtpError("the server closed the connection", "closed") from None
             raw = exc.partial
         except asyncio.LimitOverrunError:
             raise _SmtpError(
-                f"the server sent a reply line over {limits.SMTP_MAX_LINE} bytes"
+                f"the server sent a reply line over {limits.SMTP_MAX_LINE} bytes",
+                "too_long",
+                lines,
             ) from None
         line = _printable(raw.decode("utf-8", "replace").rstrip("\r\n"))
         code = line[:3]
@@ -52,11 +61,17 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
             and (len(line) == 3 or line[3] in " -")
         )
         if not well_formed:
-            raise _SmtpError(f"the server sent something that is not SMTP: '{line[:80]}'")
+            raise _SmtpError(
+                f"the server sent something that is not SMTP: '{line[:80]}'", "not_smtp"
+            )
         lines.append(line[4:])
         if len(line) == 3 or line[3] == " ":
             return int(code), lines
-    raise _SmtpError(f"the server sent a reply of more than {limits.SMTP_MAX_REPLY_LINES} lines")
+    raise _SmtpError(
+        f"the server sent a reply of more than {limits.SMTP_MAX_REPLY_LINES} lines",
+        "too_long",
+        lines,
+    )
 
 
 def _printable(text: str) -> str:
@@ -79,8 +94,19 @@ async def _open(
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     loop = asyncio.get_running_loop()
     connect_by = min(deadline, loop.time() + limits.SMTP_CONNECT_TIMEOUT)
-    async with asyncio.timeout_at(connect_by):
-        return await asyncio.open_connection(address, port, limit=limits.SMTP_MAX_LINE)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # A TCP window that fits what a probe reads, not the megabytes the kernel would
+        # let a server pour in (an endless EHLO reply) before the probe hangs up.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, limits.SMTP_RECEIVE_BUFFER)
+        sock.setblocking(False)
+        async with asyncio.timeout_at(connect_by):
+            await loop.sock_connect(sock, (address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return await asyncio.open_connection(sock=sock, limit=limits.SMTP_MAX_LINE)
 
 
 async def _to_tls(
@@ -90,18 +116,38 @@ async def _to_tls(
     code, lines = await _reply(reader)
     probe.banner = (lines[0] if lines else "")[:200]
     if code != 220:
-        raise _SmtpError(f"the server greeted with {code} {probe.banner}".strip())
-    code, lines = await _command(reader, writer, f"EHLO {limits.SMTP_EHLO_NAME}")
+        kind = "refused" if 500 <= code < 600 else "busy" if 400 <= code < 500 else "unexpected"
+        raise _SmtpError(f"the server greeted with {code} {probe.banner}".strip(), kind)
+    try:
+        code, lines = await _command(reader, writer, f"EHLO {limits.SMTP_EHLO_NAME}")
+    except _SmtpError as exc:
+        if exc.kind != "too_long":
+            raise
+        # Broken on the server's side, like a reply senders cannot read: STARTTLS is
+        # judged on the lines read before the bound.
+        probe.starttls = _lists_starttls(exc.lines)
+        probe.failure = "ehlo_too_long"
+        probe.error = f"{exc} in answer to EHLO"
+        return False
     if code != 250:
-        raise _SmtpError(f"the server answered EHLO with {code} {' '.join(lines)[:120]}")
-    if not any(line.strip().upper() == "STARTTLS" for line in lines[1:]):
+        raise _SmtpError(
+            f"the server answered EHLO with {code} {' '.join(lines)[:120]}", "ehlo_refused"
+        )
+    if not _lists_starttls(lines):
         probe.starttls = False
         return False
     probe.starttls = True
     code, lines = await _command(reader, writer, "STARTTLS")
     if code != 220:
-        raise _SmtpError(f"the server answered STARTTLS with {code} {' '.join(lines)[:120]}")
+        raise _SmtpError(
+            f"the server answered STARTTLS with {code} {' '.join(lines)[:120]}", "starttls_refused"
+        )
     return True
+
+
+def _lists_starttls(ehlo_lines: list[str]) -> bool:
+    """Whether an EHLO reply's extension lines (after the first) include STARTTLS."""
+    return any(line.strip().upper() == "STARTTLS" for line in ehlo_lines[1:])
 
 
 async def _close(writer: asyncio.StreamWriter, deadline: float | None = None) -> None:
@@ -147,6 +193,7 @@ async def probe_address(
         probe.error = _stalled_at(probe)
     except _SmtpError as exc:
         probe.error = str(exc)
+        probe.failure = exc.kind
     except (OSError, EOFError) as exc:
         probe.error = f"the connection failed ({_ssl_reason(exc)})"
     finally:

@@ -5,9 +5,9 @@
 
 Each scenario host gets its own address in 127.77.0.0/16; all HTTPS servers
 share one port and all SMTP servers another. Hosts of `shared` scenarios
-(benchmarks) resolve to one shared HTTPS and one shared SMTP server that pick
-certificates by SNI. Nothing listens outside loopback; everything started is
-stopped on exit.
+(benchmarks, large MX sets) resolve to one shared HTTPS server and one shared
+SMTP server per SMTP behaviour, which pick certificates by SNI. Nothing listens
+outside loopback; everything started is stopped on exit.
 
 The servers run on an event loop of their own, on a thread of their own, as
 real servers would: their answers never wait behind the checks under test, in
@@ -87,6 +87,7 @@ class Testbed:
         self._https_certs: dict[str, CertKind] = {}
         self._smtp_certs: dict[str, CertKind] = {}
         self._host_at: dict[str, str] = {}  # address -> host (requests without Host)
+        self._shared_smtp: dict[Smtp, str] = {}  # behaviour -> its shared server's address
         self._next = 0
         self.https = HttpsServer(
             sni_context(self.pki, "testbed.invalid", "valid", self._https_certs.get),
@@ -161,6 +162,7 @@ class Testbed:
         self.addresses.clear()
         for m in (self._http, self._https_certs, self._smtp_certs, self._host_at):
             m.clear()
+        self._shared_smtp.clear()
         self._next = 0
         self.zone.clear()
 
@@ -259,12 +261,12 @@ class Testbed:
                 rrs.append(Rr(d, "MX", f"{mx.preference} {target}"))
             if mx.host == "." or not mx.resolvable:
                 continue
-            default = mx.smtp == Smtp()
             fresh = mx.host not in self.addresses
-            addr = self._address(mx.host, SHARED_SMTP_ADDRESS if sc.shared and default else None)
+            shared_at = await self._shared_smtp_for(mx.smtp) if sc.shared else None
+            addr = self._address(mx.host, shared_at)
             rrs.append(Rr(mx.host, "A", addr))
             self._smtp_certs[mx.host] = mx.smtp.cert
-            if fresh and addr != SHARED_SMTP_ADDRESS:
+            if fresh and shared_at is None:
                 await self._start_smtp(mx.host, mx.smtp, addr)
         rrs += sc.records
         for rr in sc.records:
@@ -276,6 +278,27 @@ class Testbed:
         self.zone.add(rrs)
         self.zone.add_faults(sc.faults)
         return https_addrs
+
+    async def _shared_smtp_for(self, behaviour: Smtp) -> str | None:
+        """The address of the shared SMTP server playing `behaviour` (started on first
+        use), for the hosts of `shared` scenarios; None for kinds that are not shared.
+        Hosts on one shared server get their own certificates by SNI."""
+        if behaviour == Smtp():
+            return SHARED_SMTP_ADDRESS
+        if behaviour.kind not in ("starttls", "plain"):
+            return None
+        addr = self._shared_smtp.get(behaviour)
+        if addr is None:
+            addr = self._address(f"shared-mx-{len(self._shared_smtp) + 1}.testbed.invalid", None)
+            self._shared_smtp[behaviour] = addr
+            server = SmtpServer(
+                behaviour,
+                "shared-mx.testbed.invalid",
+                sni_context(self.pki, "shared-mx.testbed.invalid", "valid", self._smtp_certs.get),
+            )
+            self._smtp.append(server)
+            await server.listen([addr], self.smtp_port)
+        return addr
 
     async def _start_smtp(self, host: str, behaviour: Smtp, addr: str) -> None:
         if behaviour.kind in ("old_tls", "old_tls_close"):

@@ -88,11 +88,14 @@ SmtpKind = Literal[
     "refused",  # nothing listens on the address
     "stall",  # accepts, never sends a banner
     "banner_554",  # greets with 554 and closes
+    "banner_421",  # greets with 421 (busy) and closes
+    "hangup",  # accepts the connection and closes it at once, without a word
     "garbage",  # greets with bytes that are not SMTP
     "starttls_error",  # advertises STARTTLS, answers it with 454
     "drop_after_starttls",  # answers STARTTLS with 220, then closes
     "ehlo_many",  # a 60-line EHLO reply with STARTTLS in the middle; then healthy TLS
     "ehlo_too_many",  # an EHLO reply that never ends (more lines than any client reads)
+    "ehlo_too_many_starttls",  # the same, with STARTTLS among its first lines
     "ehlo_long_line",  # an EHLO reply line of 8 KiB (within asyncio's default limit)
     "tls_stall",  # answers STARTTLS with 220, then never says a word of TLS
 ]

@@ -103,6 +103,9 @@ class _Conn:
             return True
 
 
+_HOSTILE_EHLO = {"ehlo_too_many", "ehlo_too_many_starttls", "ehlo_long_line"}
+
+
 class RawSmtp:
     """Serves one hostile or old-TLS behaviour."""
 
@@ -159,10 +162,12 @@ class RawSmtp:
     async def _hostile_ehlo(self, conn: _Conn, kind: str) -> None:
         """Answer EHLO with more than a client should read: endless lines, or one huge line."""
         await conn.send(f"250-{self.hostname}\r\n".encode())
+        if kind == "ehlo_too_many_starttls":
+            await conn.send(b"250-PIPELINING\r\n250-STARTTLS\r\n")
         if kind == "ehlo_long_line":
             await conn.send(b"250-" + b"X" * (8 * 1024) + b"\r\n250 OK\r\n")
             return
-        while True:  # until the client hangs up
+        while not conn.writer.is_closing():  # until the client hangs up
             first = self.lines_sent
             await conn.send(b"".join(b"250-X-MORE-%d\r\n" % (first + i) for i in range(50)))
             self.lines_sent += 50
@@ -172,9 +177,12 @@ class RawSmtp:
         kind = self.behaviour.kind
         if kind == "stall":
             await asyncio.Event().wait()
-        if kind == "banner_554":
+        if kind == "hangup":
+            return
+        if kind in ("banner_554", "banner_421"):
+            code = kind[-3:]
             text = self.behaviour.banner or f"{self.hostname} no SMTP service here"
-            await conn.send(f"554 {text}\r\n".encode("utf-8", "surrogateescape"))
+            await conn.send(f"{code} {text}\r\n".encode("utf-8", "surrogateescape"))
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.readline(), 5.0)  # let the client QUIT
             await self._reply(conn, "221 bye\r\n")
@@ -188,7 +196,11 @@ class RawSmtp:
             if not line:
                 return
             verb = line.strip().split(b" ", 1)[0].upper()
-            if verb == b"EHLO" and kind in {"ehlo_too_many", "ehlo_long_line"}:
+            if verb == b"EHLO" and kind in {
+                "ehlo_too_many",
+                "ehlo_too_many_starttls",
+                "ehlo_long_line",
+            }:
                 await self._hostile_ehlo(conn, kind)
                 return
             if verb == b"EHLO":

@@ -7,6 +7,7 @@ Scenarios tagged "slow" wait on a shortened check budget (2 s).
 
 from __future__ import annotations
 
+from bot.checker import limits
 from bot.testbed.behaviour import DnsFault, HttpBehaviour, Mx, PolicyHost, Rr, Smtp
 from bot.testbed.scenario import Scenario, make, policy_text
 
@@ -125,6 +126,16 @@ def _healthy() -> list[Scenario]:
             "slow-mx.example",
             "an MX that answers each SMTP command 0.1 s late (within budget)",
             mx=(Mx("mx1.slow-mx.example", 10, Smtp(delay=0.1)),),
+        ),
+        make(
+            "mx-over-cap.example",
+            f"{limits.MAX_MX_HOSTS + 3} MX hosts, all healthy: the last 3 by preference are "
+            "not checked, and named",
+            ["mx_not_checked"],
+            mx=tuple(
+                Mx(f"mx{i:03d}.mx-over-cap.example", i) for i in range(1, limits.MAX_MX_HOSTS + 4)
+            ),
+            shared=True,
         ),
         make(
             "implicit-mx.example",

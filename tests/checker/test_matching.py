@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.checker.matching import first_match, near_miss, pattern_matches
+from bot.checker.matching import first_match, first_matches, near_miss, pattern_matches
 
 label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
 domain = st.lists(label, min_size=2, max_size=4).map(".".join)
@@ -31,6 +31,17 @@ def test_first_match_keeps_policy_order() -> None:
     patterns = ["other.example.org", "*.example.com", "mx1.example.com"]
     assert first_match(patterns, "mx1.example.com") == "*.example.com"
     assert first_match(patterns, "example.com") is None
+
+
+short = st.sampled_from(["a", "b", "mx", "A", ""])
+name = st.lists(short, min_size=1, max_size=4).map(".".join)
+pattern = st.one_of(name, name.map(lambda n: "*." + n), st.sampled_from(["*.", "*", " mx.a "]))
+
+
+@given(st.lists(pattern, max_size=12), st.lists(st.one_of(name, name.map(str.upper)), max_size=8))
+def test_first_matches_agrees_with_first_match(patterns: list[str], hosts: list[str]) -> None:
+    """The linear-time index gives, for every host, what the pattern-by-pattern rule does."""
+    assert first_matches(patterns, hosts) == [first_match(patterns, h) for h in hosts]
 
 
 @pytest.mark.parametrize(
