@@ -7,9 +7,14 @@ trailing dots.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.checker.fixes import edit_distance
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 
 def _norm(name: str) -> str:
@@ -60,8 +65,18 @@ def first_matches(patterns: Sequence[str], hosts: Sequence[str]) -> list[str | N
 
 
 def _registered(name: str) -> str:
-    """The last two labels: a stand-in for the registered domain (no public suffix list)."""
-    return ".".join(name.split(".")[-2:])
+    """The registrable domain of `name` by the Public Suffix List (`mx.a.co.uk` is in
+    `a.co.uk`, not `co.uk`); the name itself when it is a public suffix or has none.
+    The list ships with `publicsuffixlist` and is read from disk, never fetched."""
+    return _suffix_list().privatesuffix(name) or name
+
+
+@functools.lru_cache(maxsize=1)
+def _suffix_list() -> PublicSuffixList:
+    """Loaded on first use (~50 ms): only near-miss advice needs it."""
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
 
 
 def near_miss(patterns: Sequence[str], host: str) -> str | None:

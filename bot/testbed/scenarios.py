@@ -596,6 +596,16 @@ def _mx() -> list[Scenario]:
             demo=True,
         ),
         make(
+            "psl-uk.example",
+            "MX hosts under co.uk: one near its policy pattern (same registrable domain), "
+            "one only sharing the public suffix with the other pattern",
+            ["mx_not_covered", "mx_pattern_unused"],
+            mx=(Mx("smtp.alpha-mail.co.uk", 10), Mx("mx.bravo-host.co.uk", 20)),
+            body=policy_text(mx=["mx.alpha-mail.co.uk", "mx.charlie-net.co.uk"]),
+            note="near-miss advice compares registrable domains (Public Suffix List): "
+            "alpha-mail.co.uk and bravo-host.co.uk are two domains, not one co.uk",
+        ),
+        make(
             "mx-no-address.example",
             "the backup MX host has no address record",
             ["mx_host_unresolvable"],

@@ -68,6 +68,30 @@ def test_near_miss_none_when_far_or_covered() -> None:
     assert near_miss([], "mail.example.com") is None
 
 
+@pytest.mark.parametrize(
+    ("pattern", "host", "same"),
+    [
+        ("mx.alpha-mail.co.uk", "smtp.alpha-mail.co.uk", "alpha-mail.co.uk"),
+        ("mx.bravo-host.co.uk", "smtp.alpha-mail.co.uk", None),  # both in co.uk: not one domain
+        ("*.mail.bravo.com.au", "smtp.alpha.com.au", None),
+        ("*.in.example.com", "smtp.example.com", "example.com"),
+        ("mx.alpha.example.co.jp", "smtp.alpha.example.co.jp", "example.co.jp"),
+    ],
+)
+def test_same_domain_means_the_same_registrable_domain(
+    pattern: str, host: str, same: str | None
+) -> None:
+    """Near-miss advice says "same domain" by the Public Suffix List, not the last two
+    labels: mx.a.co.uk and mx.b.co.uk are two domains."""
+    sentence = near_miss([pattern], host)
+    if same is None:
+        assert sentence is None or "same domain" not in sentence, sentence
+        assert sentence is None or " is elsewhere in " not in sentence, sentence
+    else:
+        assert sentence is not None
+        assert f"({same})" in sentence or f"elsewhere in {same}" in sentence, sentence
+
+
 def test_near_miss_prefers_the_closest_pattern() -> None:
     sentence = near_miss(["smtp.example.com", "*.example.com"], "a.b.example.com")
     assert sentence is not None
