@@ -2,7 +2,8 @@
 
 At least one scenario per finding code of the contract; `demo=True` marks the
 realistic samples `mtasts demo` shows. Every domain is under `.example`.
-Scenarios tagged "slow" wait on a shortened check budget (2 s).
+Scenarios tagged "slow" wait on a shortened check budget (2 to 2.5 s); the tests
+check them after the others, so that the others' load does not eat into it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,42 @@ from bot.testbed.behaviour import DnsFault, HttpBehaviour, Mx, PolicyHost, Rr, S
 from bot.testbed.scenario import Scenario, make, policy_text
 
 SHORT = {"timeout": 2.0}  # budget for the scenarios that wait on a timeout
+
+
+def _late_dns() -> list[Scenario]:
+    """A slow DNS answer inside the budget is an answer: late, lost and retransmitted
+    queries (tests/checker/test_dns_wait.py reads their reports)."""
+    slow = "wait-slow-resolver.example"
+    late = "wait-late-first.example"
+    delayed = (f"_mta-sts.{slow}", f"_smtp._tls.{slow}", f"mta-sts.{slow}", slow)
+    return [
+        make(
+            slow,
+            "every first lookup answered after 1 s, within the 2 s budget; the policy host "
+            "then answers after 3 s, more than is left",
+            ["policy_timeout"],
+            expect_mode=None,
+            http=HttpBehaviour(body=policy_text(mx=[f"mx1.{slow}", f"mx2.{slow}"]), delay=3.0),
+            faults=tuple(DnsFault(name, delay=1.0) for name in delayed),
+            settings=SHORT,
+            tags=["slow"],
+        ),
+        make(
+            "wait-lost-packet.example",
+            "the first _mta-sts query is lost; the retransmission is answered",
+            faults=(DnsFault("_mta-sts.wait-lost-packet.example", "lose_first"),),
+        ),
+        make(
+            late,
+            "_mta-sts answered after 1.5 s, to the first query only (retransmissions are "
+            "lost), within a 2.5 s budget",
+            faults=(DnsFault(f"_mta-sts.{late}", "lose_retries", delay=1.5),),
+            settings={"timeout": 2.5},
+            tags=["slow"],
+        ),
+    ]
+
+
 KIB = 1024
 
 
@@ -227,6 +264,7 @@ def _records() -> list[Scenario]:
             expect_mode=None,
             tags=["slow"],
         ),
+        *_late_dns(),
     ]
 
 

@@ -6,22 +6,14 @@ naming the cipher. On the testbed's real SMTP servers."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-import pytest_asyncio
 
-from bot.checker.engine import check
 from bot.checker.model import Report
-from bot.testbed.bed import Testbed
-
-DOMAINS = ("mx-old-tls.example", "mx-old-tls-close.example", "mx-weak-cipher.example")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def reports(testbed: Testbed) -> dict[str, Report]:
-    done = await asyncio.gather(*(check(d, testbed.settings_for(d)) for d in DOMAINS))
-    return {r.domain: r for r in done}
+@pytest.fixture
+def reports(catalogue_reports: dict[str, Report]) -> dict[str, Report]:
+    return catalogue_reports
 
 
 @pytest.mark.parametrize("domain", ["mx-old-tls.example", "mx-old-tls-close.example"])
