@@ -157,9 +157,10 @@ def _failure_text(errors: list[ServerError], name: str) -> str:
             return f"the CNAME chain loops ({_arrows(chain)})"
         if len(chain) > limits.MAX_CNAME_CHAIN:
             return f"the CNAME chain is too long ({_arrows(chain)})"
-    if errors:
-        return f"the DNS server answered {_first_line(errors[0].what)}"
-    return "no DNS server could answer"
+    what = _first_line(errors[0].what) if errors else ""
+    if what.isupper():  # an rcode: SERVFAIL, REFUSED, ...
+        return f"the DNS server answered {what}"
+    return f"no DNS server could answer ({what})" if what else "no DNS server could answer"
 
 
 def _cname_chain(response: object, name: str) -> list[str]:

@@ -80,9 +80,16 @@ async def query(
                 # An ephemeral port, as every stub resolver uses; only answers from the
                 # resolvers asked, to this query's ID and question, are read.
                 any_address = "::" if family == socket.AF_INET6 else "0.0.0.0"  # noqa: S104
-                transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _Datagrams(inbox), local_addr=(any_address, 0), family=family
-                )
+                try:
+                    transport, _ = await loop.create_datagram_endpoint(
+                        lambda: _Datagrams(inbox), local_addr=(any_address, 0), family=family
+                    )
+                except OSError as exc:  # e.g. no IPv6 on this host
+                    why = f"cannot send to it from here ({exc.strerror or exc})"
+                    for server in servers:
+                        if _family(server) == family:
+                            failed[server] = ServerError(server, why)
+                    continue
                 transports[family] = transport
             turn = 0
             interval = limits.DNS_RETRANSMIT_FIRST
