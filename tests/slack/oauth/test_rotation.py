@@ -104,23 +104,31 @@ async def _race(database: Database, *, shared_lock: bool, **kw: object) -> Slack
                 workspaces.locks = ProcessLocks()
             workspaces.locks = WatchedLocks(workspaces.locks)
             watched.append(workspaces.locks)
+        exchanges = standin.arrived["oauth.v2.access"]  # the install's code exchange
         gate = standin.hold("oauth.v2.access")
         first = asyncio.create_task(
             one.harness.send(one.requests("T0STANDIN").mention("a.example", channel="C0ONE"))
         )
-        await standin.wait_until(lambda: standin.arrived["oauth.v2.access"] == 1, timeout=10)
+        await standin.wait_until(
+            lambda: standin.arrived["oauth.v2.access"] == exchanges + 1, timeout=10
+        )
         second = asyncio.create_task(
             two.harness.send(two.requests("T0STANDIN").mention("b.example", channel="C0TWO"))
         )
         while watched[1].arrived == 0:  # the second instance has come to the lock
             await asyncio.wait_for(watched[1].changed.wait(), 10)
             watched[1].changed.clear()
-        if not shared_lock:
-            await standin.wait_until(lambda: standin.arrived["oauth.v2.access"] == 2, timeout=10)
+        if not shared_lock:  # both refreshes at Slack at once
+            await standin.wait_until(
+                lambda: standin.arrived["oauth.v2.access"] == exchanges + 2, timeout=10
+            )
         gate.set()
         await asyncio.gather(first, second)
         await standin.wait_for(
-            lambda calls: _posts(calls, "C0ONE") and (_posts(calls, "C0TWO") or not shared_lock),
+            lambda calls: (
+                _posts(calls, "C0ONE")
+                and (_posts(calls, "C0TWO") if shared_lock else len(_refreshes(calls)) == 2)
+            ),
             timeout=10,
         )
         await one.harness.idle()
