@@ -36,6 +36,7 @@ from bot.slack.config import SlackConfig
 from bot.slack.dedupe import DEFAULT_MAXSIZE as DEDUPE_MAXSIZE
 from bot.slack.dedupe import Deduper, dedupe_middleware
 from bot.slack.marks import MemoryMarks
+from bot.slack.pool import pooled_respond
 from bot.slack.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.slack.replay import DEFAULT_MAXSIZE as REPLAY_MAXSIZE
 from bot.slack.replay import ReplayGuard
@@ -364,6 +365,7 @@ def build_app(
     else:
         app = _single_workspace_app(config, client)
     app.middleware(dedupe_middleware(services.deduper, services.logger, services.metrics))
+    app.middleware(pooled_respond(services.pool))
     app.error(_log_unhandled(services.logger))
     listeners.register(app, services)
     app.services = services  # type: ignore[attr-defined]

@@ -204,6 +204,7 @@ async def serve(
     await check_tokens(app, config)  # a Socket Mode URL it was issued is not reused
     if services.redis is not None:
         await services.redis.warm()  # opens its connections; logs a warning if Redis is away
+    services.pool.open(app)  # kept-alive connections to Slack, closed after the drain
 
     socket_handler: Any = None
     if config.socket_mode and config.app_token:

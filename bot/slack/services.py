@@ -15,6 +15,7 @@ from bot.health import Health
 from bot.metrics import Metrics
 from bot.slack.cache import ResultCache
 from bot.slack.dedupe import Deduper
+from bot.slack.pool import SlackPool
 from bot.slack.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.slack.replay import ReplayGuard
 from bot.slack.reqlog import LOGGER_NAME
@@ -41,9 +42,11 @@ class Services:
     health: Health = field(default_factory=Health)
     redis: RedisLink | None = None  # set when REDIS_URL is: the state above lives there
     workspaces: Workspaces | None = None  # OAuth mode: the installations (bot/slack/oauth)
+    pool: SlackPool = field(default_factory=SlackPool)  # HTTP connections to Slack, kept alive
 
     async def aclose(self) -> None:
-        """At shutdown: cancel checks still running, close the Redis connections."""
+        """At shutdown: cancel checks still running, close the Redis and Slack connections."""
         await self.cache.aclose()
         if self.redis is not None:
             await self.redis.aclose()
+        await self.pool.aclose()

@@ -76,6 +76,7 @@ class Call:
     response_id: str | None = None  # which response_url, for "response_url"
     token: str | None = None  # the bearer token the caller sent
     team: str | None = None  # the workspace that token belongs to (None: refused or none)
+    peer: int | None = None  # the caller's source port: one per connection (keep-alive)
 
     @property
     def ok(self) -> bool:
@@ -318,7 +319,7 @@ class SlackStandin:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
         token = token or (args.get("token") if isinstance(args.get("token"), str) else None)
-        call = Call(method=method, args=args, at=self._clock(), token=token)
+        call = Call(method=method, args=args, at=self._clock(), token=token, peer=_peer(request))
         try:
             if method == "oauth.v2.access":  # the app's credentials, not a token
                 status, headers = 200, dict[str, str]()
@@ -559,7 +560,7 @@ class SlackStandin:
         args = await _read_body(request)
         now = self._clock()
         posts = [t for t in self._response_posts[rid] if now - t < RESPONSE_URL_WINDOW]
-        call = Call(method="response_url", args=args, at=now, response_id=rid)
+        call = Call(method="response_url", args=args, at=now, response_id=rid, peer=_peer(request))
         if self._faults.get("response_url"):  # rate_limit_once / server_error_once("response_url")
             fault = self._faults["response_url"].pop(0)
             call.status, call.error = fault.status, fault.error or "internal_error"
@@ -577,6 +578,11 @@ class SlackStandin:
         self._response_posts[rid] = posts
         await self._record(call)
         return web.Response(status=200, text="ok")
+
+
+def _peer(request: web.Request) -> int | None:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return int(peer[1]) if isinstance(peer, tuple) and len(peer) > 1 else None
 
 
 async def _read_body(request: web.Request) -> dict[str, Any]:

@@ -213,6 +213,7 @@ async def running_app(
             database=database,
             state_expiration=state_expiration,
         )
+        services.pool.open(app)
         runner = web.AppRunner(make_web_app(app), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
