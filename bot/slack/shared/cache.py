@@ -17,7 +17,10 @@ needs no subscription to keep alive. If the lock goes without an outcome
 (its instance died or was stopped), the next waiter checks itself.
 
 Within one instance, concurrent askers share one task per domain
-(`SingleFlight`), as in process. While Redis is away everything goes to an
+(`SingleFlight`), as in process, and an entry read again unchanged is not
+decoded again (the last DECODED entries are kept by their text): reading a
+report back costs more CPU than fetching it, and a popular cached domain is
+read by every ask. While Redis is away everything goes to an
 in-process `MemoryResultCache` (its own reports, for this instance only).
 """
 
@@ -33,6 +36,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cachetools import LRUCache
 from redis.asyncio import Redis
 
 from bot.checker.model import Report, ReportJsonError, report_from_json
@@ -54,6 +58,7 @@ OUTCOME_TTL = 60.0  # seconds an outcome waits for the instances that joined its
 POLL_FIRST = 0.02
 POLL_MAX = 0.5
 LOCK_MARGIN = 1.0  # seconds the lock outlives the longest check
+DECODED = 256  # entries kept decoded, by their text
 
 # KEYS: lock, outcome, result. ARGV: token, entry, outcome ttl ms, result ttl ms (0: not
 # cached). The lock is released only if it is still this check's.
@@ -108,6 +113,7 @@ class RedisResultCache:
             check, ttl=ttl, maxsize=maxsize, check_timeout=check_timeout, metrics=metrics
         )
         self._inflight: SingleFlight[Obtained] = SingleFlight()
+        self._decoded: LRUCache[str | bytes, dict[str, Any]] = LRUCache(maxsize=DECODED)
         # Called with the domain when this instance starts waiting for another's check.
         self.on_join: Callable[[str], None] | None = None
         client = link.client
@@ -288,7 +294,10 @@ class RedisResultCache:
             delay = min(delay * 2, POLL_MAX)
 
     def _decode(self, domain: str, raw: str | bytes) -> dict[str, Any] | None:
-        """A stored entry, its report read back; None (and a log line) if unreadable."""
+        """A stored entry, its report read back; None (and a log line) if unreadable.
+        The same text read again gives the same entry (its report shared, as in process)."""
+        if (known := self._decoded.get(raw)) is not None:
+            return known
         try:
             entry = json.loads(raw)
             if not isinstance(entry, dict):
@@ -298,6 +307,7 @@ class RedisResultCache:
         except (ValueError, TypeError) as exc:  # ReportJsonError is a ValueError
             log.warning("unreadable cache entry in redis domain=%s error=%s", domain, exc)
             return None
+        self._decoded[raw] = entry
         return entry
 
     async def aclose(self) -> None:

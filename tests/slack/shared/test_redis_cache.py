@@ -192,3 +192,30 @@ async def test_is_free_says_whether_an_answer_costs_a_check(
     await one.get_or_check("free.example")
     assert await two.is_free("free.example")  # cached by the other instance
     assert not await two.is_free("free.example", fresh=True)  # a re-check is not free
+
+
+async def test_an_entry_read_again_unchanged_is_not_decoded_again(
+    links: Callable[[], RedisLink], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.slack.shared.cache as shared_cache
+
+    one, two = cache(links(), FakeChecker()), cache(links(), FakeChecker())
+    await one.get_or_check("popular.example")
+    decoded: list[object] = []
+    real = shared_cache.report_from_json
+
+    def counting(data: object) -> object:
+        decoded.append(data)
+        return real(data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shared_cache, "report_from_json", counting)
+    first = await two.peek("popular.example")
+    again = await two.peek("popular.example")
+    assert first is not None
+    assert again is not None
+    assert again.report is first.report
+    assert len(decoded) == 1
+    await one.get_or_check("popular.example", fresh=True)  # a new entry: read anew
+    newer = await two.peek("popular.example")
+    assert newer is not None
+    assert len(decoded) == 2
