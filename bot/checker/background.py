@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import itertools
 import multiprocessing
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
@@ -101,8 +102,9 @@ class ProcessChecker:
     the next check starts a new one.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, nice: int = 0) -> None:
         self._settings = settings
+        self._nice = nice  # added to the worker's CPU niceness (a lower priority)
         self._conn: Connection | None = None
         self._proc: BaseProcess | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -115,7 +117,10 @@ class ProcessChecker:
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(
-            target=_worker_main, args=(child, self._settings), name="mtasts-checks", daemon=True
+            target=_worker_main,
+            args=(child, self._settings, self._nice),
+            name="mtasts-checks",
+            daemon=True,
         )
         proc.start()
         child.close()
@@ -184,7 +189,10 @@ class ProcessChecker:
                 proc.join(timeout)
 
 
-def _worker_main(conn: Connection, settings: Settings) -> None:
+def _worker_main(conn: Connection, settings: Settings, nice: int = 0) -> None:
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_worker(conn, settings))
 

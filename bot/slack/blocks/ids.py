@@ -8,7 +8,19 @@ ACTION_MX = "mtasts_show_mx"  # "MX & TLS" button: modal with per-MX, per-addres
 ACTION_EXPLAIN = "mtasts_explain"  # "Explain in thread": threaded reply explaining failures
 ACTION_RECHECK = "mtasts_recheck"  # "Re-check": bypass the cache, replace the message
 
-RESULT_ACTIONS = (ACTION_POLICY, ACTION_DNS, ACTION_MX, ACTION_EXPLAIN, ACTION_RECHECK)
+ACTION_WATCH = "mtasts_watch"  # "Watch": watch this domain in this conversation
+ACTION_UNWATCH = "mtasts_unwatch"  # "Unwatch" on an alert or confirmation: stop, here
+# "Unwatch" in the App Home tab: the value is "CHANNEL_ID DOMAIN" (Home has no conversation)
+ACTION_HOME_UNWATCH = "mtasts_home_unwatch"
+
+RESULT_ACTIONS = (
+    ACTION_POLICY,
+    ACTION_DNS,
+    ACTION_MX,
+    ACTION_EXPLAIN,
+    ACTION_RECHECK,
+    ACTION_WATCH,
+)
 
 # Every button's `value` is the normalised domain (ASCII, at most 253 characters).
 VIEW_CALLBACK_DETAILS = "mtasts_details"

@@ -1,0 +1,144 @@
+"""The database engine: one code path for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+`Store.write()` is a write transaction, `Store.read()` a read-only one.
+
+SQLite: WAL (readers never wait for the writer), a busy timeout, foreign keys
+on, and one writer: writes are serialised in the process (an asyncio lock)
+and begin with `BEGIN IMMEDIATE`, so a write transaction takes the database's
+write lock up front (waiting up to the busy timeout) instead of failing
+half-way when another connection writes. SQLite serves one instance.
+
+PostgreSQL: a small pool, pre-ping (a connection the server dropped is
+replaced instead of failing a request), a connect timeout; writes run
+concurrently, and claims use `FOR UPDATE SKIP LOCKED`.
+
+`Store.db_seconds` adds up the time spent in transactions (for the bench's
+"scheduler overhead" figure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.store.url import DatabaseUrl
+
+SQLITE_BUSY_TIMEOUT = 5.0  # seconds a write waits for SQLite's write lock
+CONNECT_TIMEOUT = 5.0  # seconds to reach PostgreSQL
+POOL_SIZE = 5
+_WRITE_OPTION = "mtasts_write"
+
+# Errors that mean "the database is unavailable or busy right now" (retry later), as
+# opposed to a bug: SQLAlchemy's operational/interface errors, and the network's.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DBAPIError,
+    OSError,
+    TimeoutError,
+)
+
+
+class Store:
+    """An engine plus the rules for using it (see the module doc)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name  # "sqlite" or "postgresql"
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        self.db_seconds = 0.0
+        self.transactions = 0
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed on success, rolled back on error."""
+        if self._write_lock is None:
+            async with self._timed(), self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self._timed(), self.engine.connect() as conn:
+            conn = await conn.execution_options(**{_WRITE_OPTION: True})
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction (a consistent snapshot; never takes SQLite's write lock)."""
+        async with self._timed(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def _timed(self) -> AsyncIterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.db_seconds += time.perf_counter() - start
+            self.transactions += 1
+
+    def insert(self, table: sa.Table) -> Any:
+        """INSERT that can say ON CONFLICT DO NOTHING on either database."""
+        if self.is_sqlite:
+            return sqlite.insert(table)
+        return postgresql.insert(table)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def make_engine(database: DatabaseUrl | URL, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT) -> Store:
+    """A Store for the URL (no connection is made yet)."""
+    url = database.url if isinstance(database, DatabaseUrl) else database
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, connect_args={"timeout": busy_timeout})
+        _sqlite_rules(engine, busy_timeout)
+    else:
+        engine = create_async_engine(
+            url,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_SIZE,
+            pool_pre_ping=True,
+            pool_timeout=30,
+            connect_args={"timeout": CONNECT_TIMEOUT},
+        )
+    return Store(engine)
+
+
+def ensure_parent(url: URL) -> None:
+    """Create the folder of a SQLite file if it is missing (the default data dir)."""
+    if url.get_backend_name() == "sqlite" and url.database:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_rules(engine: AsyncEngine, busy_timeout: float) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We emit BEGIN ourselves (below), so the driver's legacy transaction control is off.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut too
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: sa.Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
