@@ -54,7 +54,8 @@ async def test_unreachable_postgres_stops_start_up_in_one_line() -> None:
     message = str(caught.value)
     assert message.startswith("MTASTS_DATABASE_URL postgresql+asyncpg://u:***@127.0.0.1:9/db")
     assert "cannot use the database" in message
-    assert "hunter2" not in message and "\n" not in message
+    assert "hunter2" not in message
+    assert "\n" not in message
 
 
 async def test_a_folder_that_cannot_be_made_stops_start_up(tmp_path: Path) -> None:

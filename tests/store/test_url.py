@@ -13,7 +13,8 @@ def test_default_is_a_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:
     chosen = database_url({"MTASTS_DATA_DIR": str(tmp_path)})
     assert chosen.url.drivername == "sqlite+aiosqlite"
     assert chosen.url.database == str(tmp_path / "mtasts.db")
-    assert chosen.source == "default" and chosen.dialect == "sqlite"
+    assert chosen.source == "default"
+    assert chosen.dialect == "sqlite"
 
 
 def test_default_without_a_data_dir_is_the_current_directory() -> None:
@@ -28,7 +29,8 @@ def test_default_without_a_data_dir_is_the_current_directory() -> None:
 def test_platform_database_url_means_asyncpg(given: str) -> None:
     chosen = database_url({"DATABASE_URL": given})
     assert chosen.url.drivername == "postgresql+asyncpg"
-    assert chosen.source == "DATABASE_URL" and chosen.dialect == "postgresql"
+    assert chosen.source == "DATABASE_URL"
+    assert chosen.dialect == "postgresql"
     assert "secret" not in chosen.shown
     assert "MTASTS_DATABASE_URL" in chosen.named
 

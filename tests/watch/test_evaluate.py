@@ -28,19 +28,23 @@ def judge(previous: DomainState | None, report=None, suspect: int = 0, confirm: 
 
 def test_the_baseline_is_stored_without_alerts() -> None:
     verdict = judge(None)
-    assert verdict.state is not None and verdict.events == []
+    assert verdict.state is not None
+    assert verdict.events == []
     assert NOW + HOUR / 2 <= verdict.next_check_at < NOW + 1.5 * HOUR
 
 
 def test_one_blip_is_doubted_and_rechecked_soon() -> None:
     base = snapshot(make())
     verdict = judge(base, BLIP)
-    assert verdict.doubted and verdict.events == []
+    assert verdict.doubted
+    assert verdict.events == []
     assert verdict.suspect_count == 1
     assert verdict.next_check_at == NOW + confirm_delay(HOUR)
     # the next check is clean: nothing to say, the doubt is gone
     clean = judge(base, make(), suspect=1)
-    assert clean.events == [] and clean.suspect_count == 0 and not clean.doubted
+    assert clean.events == []
+    assert clean.suspect_count == 0
+    assert not clean.doubted
 
 
 def test_a_blip_that_lasts_is_believed() -> None:
@@ -67,7 +71,8 @@ def test_a_known_transient_failure_is_not_doubted_again() -> None:
     blocked = make(findings=[("mx_unreachable", f"mx1.{DOMAIN}")])
     base = snapshot(blocked)  # port 25 blocked from here, always
     verdict = judge(base, make(findings=[("mx_unreachable", f"mx1.{DOMAIN}")]))
-    assert not verdict.doubted and verdict.events == []
+    assert not verdict.doubted
+    assert verdict.events == []
 
 
 def test_a_non_transient_change_is_believed_at_once() -> None:

@@ -53,7 +53,8 @@ def test_worse_names_the_new_findings_and_opens_an_incident() -> None:
     worse = events[0]
     assert (worse.before, worse.after) == ("pass", "warn")
     assert [k.code for k in worse.findings] == ["tlsrpt_missing"]
-    assert worse.incident == 1 and worse.key == "worse:1"
+    assert worse.incident == 1
+    assert worse.key == "worse:1"
     assert [i.id for i in line.state.incidents] == [1]
 
 
@@ -64,7 +65,8 @@ def test_recovered_closes_the_incident_in_its_thread() -> None:
     assert kinds(events) == [RECOVERED]
     back = events[0]
     assert (back.before, back.after) == ("fail", "pass")
-    assert back.resolves == (1,) and back.thread_of == 1
+    assert back.resolves == (1,)
+    assert back.thread_of == 1
     assert [k.code for k in back.findings] == ["policy_content_type"]
     assert line.state.incidents == ()
 
@@ -76,20 +78,24 @@ def test_incidents_stack_by_level_and_close_from_the_worst() -> None:
     assert line.then(make(findings=failing))[0].incident == 2
     better = line.then(make(findings=[("tlsrpt_missing", DOMAIN)]))
     assert kinds(better) == [RECOVERED]
-    assert better[0].resolves == (2,) and better[0].thread_of == 2
+    assert better[0].resolves == (2,)
+    assert better[0].thread_of == 2
     well = line.then(make())
-    assert well[0].resolves == (1,) and well[0].thread_of == 1
+    assert well[0].resolves == (1,)
+    assert well[0].thread_of == 1
     # later good news with no incident open is threaded under the latest one
     line.then(make(findings=[("policy_content_type", DOMAIN)]))  # incident 3, fail
     line.then(make(findings=[("tlsrpt_missing", DOMAIN)]))  # closes 3 (now warn)
     last = line.then(make())
-    assert last[0].resolves == () and last[0].thread_of == 3
+    assert last[0].resolves == ()
+    assert last[0].thread_of == 3
 
 
 def test_one_worsening_to_fail_is_one_incident_and_one_alert() -> None:
     line = Timeline(make())
     events = line.then(make(findings=[("policy_content_type", DOMAIN)]))
-    assert kinds(events) == [WORSE] and events[0].after == "fail"
+    assert kinds(events) == [WORSE]
+    assert events[0].after == "fail"
     back = line.then(make())
     assert back[0].resolves == (1,)
 
@@ -148,7 +154,8 @@ def test_policy_that_stops_being_usable_is_worse_not_changed() -> None:
     line = Timeline(make())
     events = line.then(make(mode=None, findings=[("policy_mode_invalid", DOMAIN)]))
     assert kinds(events) == [WORSE]
-    assert line.state.policy is not None and line.state.policy.mode == "enforce"
+    assert line.state.policy is not None
+    assert line.state.policy.mode == "enforce"
 
 
 def test_policy_edit_that_breaks_coverage_is_one_alert() -> None:
@@ -164,7 +171,8 @@ def test_new_mx_not_covered_is_one_mx_changed_alert() -> None:
     line = Timeline(make())
     events = line.then(make(mx=[MX1, MX2, MX3], covered=[MX1, MX2]))
     assert kinds(events) == [MX_CHANGED]
-    assert events[0].added == (MX3,) and events[0].removed == ()
+    assert events[0].added == (MX3,)
+    assert events[0].removed == ()
     assert events[0].incident == 1
     removed = line.then(make(mx=[MX1]))
     assert kinds(removed) == [MX_CHANGED, RECOVERED]
@@ -208,7 +216,8 @@ def test_cert_expiring_explains_its_warning_and_opens_the_incident() -> None:
     report = make(mx_days={MX1: 9}, findings=[("cert_expiring", MX1)])
     events = line.then(report)
     assert kinds(events) == [CERT_EXPIRING]
-    assert events[0].incident == 1 and events[0].key.endswith(":14")
+    assert events[0].incident == 1
+    assert events[0].key.endswith(":14")
     renewed = make()
     assert kinds(line.then(renewed)) == [RECOVERED]
 
@@ -217,7 +226,8 @@ def test_the_policy_host_certificate_counts_too() -> None:
     line = Timeline(make())
     events = line.then(make(policy_days=3))
     assert kinds(events) == [CERT_EXPIRING]
-    assert events[0].certs[0].where == "policy" and events[0].threshold == 7
+    assert events[0].certs[0].where == "policy"
+    assert events[0].threshold == 7
 
 
 def test_same_comparison_twice_gives_the_same_keys() -> None:

@@ -44,7 +44,8 @@ def test_line_endings_and_trailing_space_do_not_change_a_policy() -> None:
 def test_an_unusable_policy_keeps_the_last_usable_one_senders_cached() -> None:
     good = snapshot(make())
     broken = snapshot(make(mode=None, findings=[("policy_http_status", DOMAIN)]), good)
-    assert broken.mode is None and not broken.usable
+    assert broken.mode is None
+    assert not broken.usable
     assert broken.policy == good.policy  # what senders still hold
 
 
