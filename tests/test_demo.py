@@ -52,7 +52,10 @@ async def test_demo_shows_every_domain_saves_json_and_stops_everything(tmp_path:
         assert f"{domain}: {verdict}" in text
         positions.append(text.index(f"· {domain} · posted to #general"))
     assert positions == sorted(positions)
-    assert "[ Policy file ] [ DNS records ] [ MX & TLS ] [ Explain in thread ] [ Re-check ]" in text
+    assert (
+        "[ Policy file ] [ DNS records ] [ MX & TLS ] [ Explain in thread ] [ Re-check ] [ Watch ]"
+        in text
+    )
     # the button click answered in the thread
     assert "You click [ Explain in thread ] under testing-backup.example" in text
     assert "Here is what I found for testing-backup.example" in text

@@ -8,7 +8,7 @@ import logging
 import os
 import random
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -35,6 +35,9 @@ from bot.slack.ratelimit import RateLimiter
 from bot.slack.replay import ReplayGuard
 from bot.slack.reqlog import LOGGER_NAME
 from bot.slack.services import Services
+
+if TYPE_CHECKING:
+    from bot.watch.service import WatchService
 
 AUTHORIZE_FAILED = (
     ":warning: I couldn't confirm my own Slack token just now, so I can't answer. "
@@ -238,6 +241,7 @@ def build_services(
     cache: ResultCache | None = None,
     limiter: RateLimiter | None = None,
     logger: logging.Logger | None = None,
+    watch: WatchService | None = None,
 ) -> Services:
     if cache is None:
         # A guard well above the checker's own budget: a hung check must not hang waiters.
@@ -251,6 +255,7 @@ def build_services(
         deduper=EventDeduper(),
         logger=logger or logging.getLogger(LOGGER_NAME),
         replay=ReplayGuard(config.signing_secret) if config.signing_secret else None,
+        watch=watch,
     )
 
 

@@ -1,6 +1,9 @@
 """Running the app: HTTP (`POST /slack/events`, `GET /healthz`) or Socket Mode.
 
-`run()` is what `mtasts serve [--port]` calls. Without SLACK_APP_TOKEN the app
+`run()` is what `mtasts serve [--port]` calls. It first opens the database
+(migrating it; a database that cannot be used stops start-up with one line,
+exit 2), then checks the tokens, starts watching (the scheduler and alert
+delivery, bot/watch) and serves. Without SLACK_APP_TOKEN the app
 serves HTTP on the port; with it the app connects over Socket Mode and the
 port serves only `/healthz`, which then reports the connection state.
 SIGTERM/SIGINT stop taking requests, let work in flight finish (briefly), and
@@ -27,10 +30,15 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.app import build_app, seed_authorization, services_of
+from bot.slack.app import build_app, build_services, seed_authorization, services_of
 from bot.slack.config import ConfigError, SlackConfig, default_port
 from bot.slack.replay import Verdict
 from bot.slack.services import Services
+from bot.slack.tokens import SingleWorkspaceToken
+from bot.store import Store, StoreStartError, open_store
+from bot.watch.config import WatchConfig
+from bot.watch.lane import WatchLane
+from bot.watch.service import WatchService
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -160,17 +168,30 @@ async def serve(
     stop: asyncio.Event | None = None,
     started: Callable[[int], None] | None = None,
     drain_timeout: float | None = None,
+    watch_config: WatchConfig | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT (or `stop` is set). `started(port)` is told the bound port.
 
+    Without `app`, the database is opened (and migrated) first, from
+    MTASTS_DATABASE_URL etc.; a database that cannot be used raises ConfigError.
     `drain_timeout`: seconds work in flight may take to finish at shutdown
     (default: `drain_seconds(config)`).
     """
-    app = app or build_app(config)
+    store: Store | None = None
+    if app is None:
+        store = await _open_store()
+        watch = WatchService(store, watch_config or WatchConfig())
+        app = build_app(config, services=build_services(config, watch=watch))
     stop = stop or asyncio.Event()
     services = services_of(app)
     loop = asyncio.get_running_loop()
-    await check_tokens(app, config)  # a Socket Mode URL it was issued is not reused
+    try:
+        await check_tokens(app, config)  # a Socket Mode URL it was issued is not reused
+    except ConfigError:
+        if store is not None:
+            await store.close()
+        raise
+    lane: WatchLane | None = None
 
     socket_handler: Any = None
     if config.socket_mode:
@@ -201,6 +222,11 @@ async def serve(
         await site.start()
         bound = runner.addresses[0][1] if runner.addresses else port
         mode = "socket" if socket_handler else "http"
+        if services.watch is not None:
+            lane = WatchLane(config.settings)
+            services.watch.start(
+                check=lane, client=app.client, tokens=SingleWorkspaceToken(config.bot_token)
+            )
         if socket_handler is None or await _connect_unless_stopped(socket_handler, stop):
             log.info("serving mode=%s port=%s config=%r", mode, bound, config)
             if started is not None:
@@ -219,9 +245,22 @@ async def serve(
         aclose = getattr(services.cache, "aclose", None)
         if aclose is not None:
             await aclose()
+        if services.watch is not None:
+            await services.watch.stop()
+        if lane is not None:
+            lane.close()
+        if store is not None:
+            await store.close()
         for sig in installed:
             loop.remove_signal_handler(sig)
         log.info("stopped")
+
+
+async def _open_store() -> Store:
+    try:
+        return await open_store()
+    except StoreStartError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def drain_seconds(config: SlackConfig) -> float:
@@ -266,8 +305,9 @@ def run(port: int | None = None) -> int:
     )
     try:
         config = SlackConfig.from_env()
+        watch_config = WatchConfig.from_env()
         port = port if port is not None else default_port()
-        asyncio.run(serve(config, port=port))
+        asyncio.run(serve(config, port=port, watch_config=watch_config))
     except ConfigError as exc:
         print(f"mtasts serve: {exc}", file=sys.stderr)
         return 2

@@ -56,6 +56,8 @@ class Testbed:
         self._https_certs: dict[str, CertKind] = {}
         self._smtp_certs: dict[str, CertKind] = {}
         self._host_at: dict[str, str] = {}  # address -> host (requests without Host)
+        self._records: dict[str, list[Rr]] = {}  # domain -> the DNS records its scenario added
+        self._https_listening: set[str] = set()  # addresses the HTTPS server listens on
         self._next = 0
         self.https = HttpsServer(
             sni_context(self.pki, "testbed.invalid", "valid", self._https_certs.get),
@@ -112,8 +114,9 @@ class Testbed:
         self.https_port = self.smtp_port = 0
         self.scenarios.clear()
         self.addresses.clear()
-        for m in (self._http, self._https_certs, self._smtp_certs, self._host_at):
+        for m in (self._http, self._https_certs, self._smtp_certs, self._host_at, self._records):
             m.clear()
+        self._https_listening.clear()
         self._next = 0
         self.zone.records.clear()
         self.zone.existing.clear()
@@ -154,7 +157,27 @@ class Testbed:
                 raise ValueError(f"scenario {sc.domain} is already served")
             self.scenarios[sc.domain] = sc
             https_addrs += await self._add(sc)
-        await self.https.listen(https_addrs)
+        await self._listen_https(https_addrs)
+
+    async def change(self, scenario: Scenario) -> None:
+        """Serve `scenario` in place of the served one with the same domain, from now on.
+
+        For tests that change a domain between checks: its DNS records and faults,
+        its policy host's answer and certificate, its MX hosts (a new host gets its
+        server; a known one keeps its server and takes the new certificate kind).
+        """
+        old = self.scenarios.get(scenario.domain)
+        if old is None:
+            raise ValueError(f"scenario {scenario.domain} is not served")
+        self.zone.remove(self._records.pop(scenario.domain, []))
+        self.zone.remove_faults(old.faults)
+        self.scenarios[scenario.domain] = scenario
+        await self._listen_https(await self._add(scenario))
+
+    async def _listen_https(self, addresses: list[str]) -> None:
+        fresh = [a for a in dict.fromkeys(addresses) if a not in self._https_listening]
+        await self.https.listen(fresh)
+        self._https_listening.update(fresh)
 
     def scenario(self, domain: str) -> Scenario:
         return self.scenarios[domain]
@@ -208,6 +231,7 @@ class Testbed:
             if fresh and addr != SHARED_SMTP_ADDRESS:
                 await self._start_smtp(mx.host, mx.smtp, addr)
         rrs += sc.records
+        self._records[d] = rrs
         for rr in sc.records:
             # An MX name that is a CNAME to a scenario's SMTP host: that server's
             # certificate names the alias too (as a provider's certificate would).

@@ -48,6 +48,19 @@ class Zone:
         for fault in faults:
             self.faults[_norm(fault.name)].append(fault)
 
+    def remove(self, rrs: Iterable[Rr]) -> None:
+        """Take records out again (each once; names stay known, so they answer NODATA)."""
+        for rr in rrs:
+            records = self.records[_norm(rr.name)][rr.type]
+            if rr in records:
+                records.remove(rr)
+
+    def remove_faults(self, faults: Iterable[DnsFault]) -> None:
+        for fault in faults:
+            faults_here = self.faults[_norm(fault.name)]
+            if fault in faults_here:
+                faults_here.remove(fault)
+
     def fault(self, name: str, qtype: str) -> tuple[str | None, float]:
         """(fault kind or None, delay) for a query."""
         kind: str | None = None

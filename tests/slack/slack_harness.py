@@ -22,6 +22,7 @@ from slack_bolt.app.async_app import AsyncApp
 
 from bot.checker.findings import finding
 from bot.checker.model import MxHost, Policy, Record, Report, Tls, TlsRpt
+from bot.checker.settings import Settings
 from bot.slack.app import build_app, build_services, make_client
 from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
 from bot.slack.config import SlackConfig
@@ -29,6 +30,7 @@ from bot.slack.ratelimit import RateLimiter
 from bot.slack.serve import EVENTS_PATH, make_web_app
 from bot.slack.services import Services
 from bot.testbed.slack_standin import Call, SignedRequest, SlackRequests, SlackStandin
+from bot.watch.service import WatchService
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-0000-secret-token"
@@ -164,6 +166,8 @@ async def running_app(
     limiter: RateLimiter | None = None,
     clock: Callable[[], float] | None = None,
     cache: ResultCache | None = None,
+    watch: WatchService | None = None,
+    settings: Settings | None = None,
 ) -> AsyncIterator[Harness]:
     checker = FakeChecker()
     async with SlackStandin() as standin, aiohttp.ClientSession() as session:
@@ -172,11 +176,12 @@ async def running_app(
             signing_secret=SIGNING_SECRET,
             api_url=standin.api_url,
             cache_ttl=cache_ttl,
+            **({"settings": settings} if settings is not None else {}),
         )
         memory = MemoryResultCache(
             check or checker, ttl=cache_ttl, check_timeout=10, **({"clock": clock} if clock else {})
         )
-        services = build_services(config, cache=cache or memory, limiter=limiter)
+        services = build_services(config, cache=cache or memory, limiter=limiter, watch=watch)
         app = build_app(config, client=make_client(config, retry_backoff=0.01), services=services)
         runner = web.AppRunner(make_web_app(app), access_log=None)
         await runner.setup()

@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -162,7 +163,7 @@ def test_run_with_missing_configuration_exits_2_with_one_line(
     assert "SLACK_BOT_TOKEN" in err
 
 
-async def test_run_serves_until_sigterm_and_logs_no_secret() -> None:
+async def test_run_serves_until_sigterm_and_logs_no_secret(tmp_path: Path) -> None:
     async with SlackStandin() as standin, aiohttp.ClientSession() as http:
         env = {
             **os.environ,
@@ -170,7 +171,10 @@ async def test_run_serves_until_sigterm_and_logs_no_secret() -> None:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": standin.api_url,
             "PORT": "0",
+            "MTASTS_DATA_DIR": str(tmp_path),
         }
+        env.pop("MTASTS_DATABASE_URL", None)
+        env.pop("DATABASE_URL", None)
         env.pop("SLACK_APP_TOKEN", None)
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -201,6 +205,7 @@ async def test_run_serves_until_sigterm_and_logs_no_secret() -> None:
         output = "".join(lines) + rest
         assert code == 0
         assert "stopped" in output
+        assert (tmp_path / "mtasts.db").exists()  # the default database, migrated at start-up
         assert BOT_TOKEN not in output
         assert SIGNING_SECRET not in output
 
