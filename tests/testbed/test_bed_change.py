@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from bot.checker.engine import check
 from bot.testbed.bed import Testbed
 from bot.testbed.behaviour import DnsFault, Mx, Smtp
@@ -69,9 +71,5 @@ async def test_a_dns_fault_comes_and_goes(testbed: Testbed) -> None:
 
 
 async def test_changing_what_is_not_served_is_an_error(testbed: Testbed) -> None:
-    try:
+    with pytest.raises(ValueError, match="not served"):
         await testbed.change(make(fresh("nothing"), "never added"))
-    except ValueError as exc:
-        assert "not served" in str(exc)
-    else:
-        raise AssertionError("expected a ValueError")
