@@ -61,7 +61,15 @@ async def test_demo_shows_every_domain_saves_json_and_stops_everything(tmp_path:
     assert "Here is what I found for testing-backup.example" in text
     assert "mtasts serve" in text
     assert "mtasts check example.com" in text
-    assert f"{folder}/ (7 files)" in flat
+    assert f"{folder}/ (9 files)" in flat
+    # watching: the confirmation, then the alert after the policy is edited under the same id
+    assert "You type in #general: /mtasts watch good.example" in flat
+    assert "Watching good.example here. Right now it ✔ checks out (mode enforce)." in flat
+    assert "✎ good.example: policy changed, but its id did not" in text
+    assert "+ mx: mx3.good.example" in text
+    alert = json.loads((folder / "good.example.alert.json").read_text())
+    assert alert["text"].startswith("good.example: the policy changed but its id")
+    assert alert["blocks"][-1]["elements"][-1]["text"]["text"] == "Unwatch"
 
     for domain in demo.DEMO_DOMAINS:
         saved: dict[str, Any] = json.loads((folder / f"{domain}.json").read_text())
