@@ -235,4 +235,5 @@ def test_python_m_bot_demo(tmp_path: Path) -> None:
     assert saved == sorted(
         [f"{d}.json" for d in demo.DEMO_DOMAINS]
         + ["testing-backup.example.explain.json", "mx-expired.example.mx-view.json"]
+        + ["good.example.watch.json", "good.example.alert.json"]
     )
