@@ -126,3 +126,27 @@ def _one_line(exc: BaseException) -> str:
     text = lines[0] if lines else ""
     name = type(source).__name__
     return f"{name}: {text}"[:300] if text else name
+
+
+def run_upgrade(environ: Mapping[str, str] | None = None) -> int:
+    """`mtasts db upgrade`: migrate and say where to (0), or one line and 2."""
+    import sys
+
+    async def upgrade_once() -> tuple[str, str | None]:
+        try:
+            database = database_url(environ)
+        except DatabaseUrlError as exc:
+            raise StoreStartError(str(exc)) from None
+        store = await open_store(database)
+        try:
+            return database.shown, await current_revision(store)
+        finally:
+            await store.close()
+
+    try:
+        shown, revision = asyncio.run(upgrade_once())
+    except StoreStartError as exc:
+        print(f"mtasts db upgrade: {exc}", file=sys.stderr)
+        return 2
+    print(f"{shown}: schema at revision {revision} (the latest)")
+    return 0
