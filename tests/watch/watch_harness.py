@@ -85,8 +85,9 @@ class WatchApp:
         return sent, response_url
 
     def answers(self, response_url: str) -> list[str]:
-        """The texts posted to a command's response_url (the caller's private answers)."""
-        return [str(c.args.get("text", "")) for c in self.h.standin.response_posts(response_url)]
+        """What was posted to a command's response_url (the caller's private answers): each
+        post's text fallback and the text of its blocks."""
+        return [said(c) for c in self.h.standin.response_posts(response_url)]
 
     async def watch(self, domain: str, channel: str = "C0GENERAL", **kw: Any) -> str:
         _, url = await self.command(f"watch {domain}", channel_id=channel, **kw)
@@ -145,6 +146,21 @@ async def watching_app(
 
 def healthy(domain: str, **kw: Any) -> Scenario:
     return make(domain, "healthy, watched", **kw)
+
+
+def said(call: Call) -> str:
+    """A message's text fallback, then every text in its blocks, one per line."""
+    found = [str(call.args.get("text", ""))]
+    stack: list[Any] = list(blocks_of(call))
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, dict):
+            if isinstance(item.get("text"), str):
+                found.append(item["text"])
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(item)
+    return "\n".join(found)
 
 
 def texts(calls: Sequence[Call]) -> list[str]:
