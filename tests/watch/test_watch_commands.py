@@ -135,9 +135,11 @@ async def test_app_home_lists_the_workspace_and_unwatches(app: WatchApp) -> None
     assert "<#C0HOME>" in text
     assert "checks out" in text
     buttons = [b["accessory"] for b in view["blocks"] if "accessory" in b]
-    assert [(b["action_id"], b["value"]) for b in buttons] == [(ACTION_HOME_UNWATCH, f"C0HOME {d}")]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [
+        (f"{ACTION_HOME_UNWATCH}:0", f"C0HOME {d}")
+    ]
 
-    await app.h.click(ACTION_HOME_UNWATCH, f"C0HOME {d}", channel="D0HOME")
+    await app.h.click(f"{ACTION_HOME_UNWATCH}:0", f"C0HOME {d}", channel="D0HOME")
     await app.h.idle()
     assert await watched(app, "C0HOME") == []
     again = app.h.standin.calls_to("views.publish")[-1]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.slack.blocks.alert_builder import interval_words
-from bot.slack.blocks.ids import ACTION_HOME_UNWATCH
+from bot.slack.blocks.ids import ACTION_HOME_UNWATCH, numbered
 from bot.slack.blocks.parts import (
     MAX_MODAL_BLOCKS,
     Block,
@@ -43,15 +43,10 @@ def build_home(
     ]
     if not rows:
         blocks.append(section("Nothing is watched yet."))
-    for row in rows[:HOME_ROWS]:
-        blocks.append(
-            {
-                **section(watch_line(row, now=now, channel=True)),
-                "accessory": button(
-                    "Unwatch", ACTION_HOME_UNWATCH, f"{row.channel_id} {row.domain}"
-                ),
-            }
-        )
+    for n, row in enumerate(rows[:HOME_ROWS]):
+        value = f"{row.channel_id} {row.domain}"
+        unwatch = button("Unwatch", numbered(ACTION_HOME_UNWATCH, n), value)
+        blocks.append({**section(watch_line(row, now=now, channel=True)), "accessory": unwatch})
     hidden = count - min(len(rows), HOME_ROWS)
     if hidden > 0:
         blocks.append(

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.checker.model import Report
 from bot.slack.blocks.alert_builder import STATUS_WORDS, interval_words
-from bot.slack.blocks.ids import ACTION_UNWATCH
+from bot.slack.blocks.ids import ACTION_UNWATCH, numbered
 from bot.slack.blocks.parts import (
     MAX_MESSAGE_BLOCKS,
     STATUS_EMOJI,
@@ -61,7 +61,7 @@ def build_watch_confirmation(
     """The in-channel message of a watch: one section per domain, with an Unwatch button."""
     blocks: list[Block] = []
     names = []
-    for report in reports[: MAX_MESSAGE_BLOCKS - 2]:
+    for n, report in enumerate(reports[: MAX_MESSAGE_BLOCKS - 2]):
         d = report.domain
         names.append(d)
         verb = "Watching again" if d in resumed else "Watching"
@@ -70,7 +70,8 @@ def build_watch_confirmation(
             f":eyes: *{verb} {inline_code(d, 253)} here.* Right now it "
             f"{STATUS_EMOJI[report.status]} {STATUS_WORDS[report.status]} ({mode})."
         )
-        blocks.append({**section(line), "accessory": button("Unwatch", ACTION_UNWATCH, d)})
+        unwatch = button("Unwatch", numbered(ACTION_UNWATCH, n), d)
+        blocks.append({**section(line), "accessory": unwatch})
     blocks.append(
         context(
             f"I check {'it' if len(names) == 1 else 'them'} {interval_words(interval)}. "
@@ -171,13 +172,9 @@ def build_watching_list(
     blocks: list[Block] = [
         section(f"*Watched here* ({len(rows)}), checked {interval_words(interval)}:")
     ]
-    for row in rows[:MAX_LISTED]:
-        blocks.append(
-            {
-                **section(watch_line(row, now=now)),
-                "accessory": button("Unwatch", ACTION_UNWATCH, row.domain),
-            }
-        )
+    for n, row in enumerate(rows[:MAX_LISTED]):
+        unwatch = button("Unwatch", numbered(ACTION_UNWATCH, n), row.domain)
+        blocks.append({**section(watch_line(row, now=now)), "accessory": unwatch})
     if len(rows) > MAX_LISTED:
         blocks.append(context(f"…and {len(rows) - MAX_LISTED} more."))
     text = f"{len(rows)} domain{'s' if len(rows) != 1 else ''} watched here"

@@ -13,6 +13,7 @@ from bot.slack.blocks.ids import (
     ACTION_RECHECK,
     ACTION_UNWATCH,
     ACTION_WATCH,
+    any_numbered,
 )
 from bot.slack.flows.details import run_details
 from bot.slack.flows.explain import run_explain
@@ -29,7 +30,7 @@ def register(app: AsyncApp, services: Services) -> None:
     app.action(ACTION_EXPLAIN)(button(services, run_explain))
     app.action(ACTION_RECHECK)(button(services, run_recheck))
     app.action(ACTION_WATCH)(button(services, run_watch_button))
-    app.action(ACTION_UNWATCH)(button(services, run_unwatch_button))
-    app.action(ACTION_HOME_UNWATCH)(button(services, run_home_unwatch))
+    app.action(any_numbered(ACTION_UNWATCH))(button(services, run_unwatch_button))
+    app.action(any_numbered(ACTION_HOME_UNWATCH))(button(services, run_home_unwatch))
     # Last: Bolt runs the first listener that matches.
     app.action(re.compile(".*"))(other_actions(services))
