@@ -110,13 +110,17 @@ def redis_prefix() -> str:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def pg_session_store(pg_url: str) -> AsyncIterator[Store]:
-    """The session's PostgreSQL database, migrated once."""
-    store = await open_store(DatabaseUrl(parse(pg_url), "MTASTS_DATABASE_URL"))
-    try:
-        yield store
-    finally:
-        await store.close()
+async def pg_session_store() -> AsyncIterator[Store]:
+    """A PostgreSQL database of its own for the store tests (pg_url stays empty), migrated
+    once, dropped at the end."""
+    from real_services import pg_database
+
+    async for url in pg_database():
+        store = await open_store(DatabaseUrl(parse(url), "MTASTS_DATABASE_URL"))
+        try:
+            yield store
+        finally:
+            await store.close()
 
 
 @pytest_asyncio.fixture
