@@ -236,6 +236,16 @@ class TestbedProcess:
         data = json.loads(line)
         return BedInfo(**data)
 
+    async def command(self, line: str) -> str:
+        """Send the testbed a command (see bench.testbed_server) and return its answer."""
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        await self.proc.stdin.drain()
+        async with asyncio.timeout(30):
+            return (await self.proc.stdout.readline()).decode().strip()
+
     async def __aexit__(self, *exc: object) -> None:
         proc = self.proc
         if proc is None:

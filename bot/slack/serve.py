@@ -296,8 +296,11 @@ async def _connect_unless_stopped(socket_handler: Any, stop: asyncio.Event) -> b
     return False
 
 
-def run(port: int | None = None) -> int:
-    """`mtasts serve [--port]`: 2 on a configuration error (one line on stderr), else 0."""
+def run(port: int | None = None, *, watch_config: WatchConfig | None = None) -> int:
+    """`mtasts serve [--port]`: 2 on a configuration error (one line on stderr), else 0.
+
+    `watch_config` replaces MTASTS_WATCH_* (the benches' compressed-time runs).
+    """
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -305,7 +308,7 @@ def run(port: int | None = None) -> int:
     )
     try:
         config = SlackConfig.from_env()
-        watch_config = WatchConfig.from_env()
+        watch_config = watch_config or WatchConfig.from_env()
         port = port if port is not None else default_port()
         asyncio.run(serve(config, port=port, watch_config=watch_config))
     except ConfigError as exc:

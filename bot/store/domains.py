@@ -54,8 +54,9 @@ _ACTIVE = sa.exists().where(w.c.domain == d.c.domain, w.c.paused_at.is_(None))
 
 async def claim_due(
     conn: AsyncConnection, *, owner: str, now: float, lease: float, limit: int
-) -> list[str]:
-    """Lease up to `limit` due domains that someone actively watches; returns their names.
+) -> list[DomainRow]:
+    """Lease up to `limit` due domains that someone actively watches; returns their rows
+    (as leased), so that the check's outcome can be judged without reading them again.
 
     A domain is due when its next check time has come and nobody holds a live
     lease on it (an expired lease, e.g. of an instance that died, is fair game).
@@ -77,9 +78,9 @@ async def claim_due(
         sa.update(d)
         .where(d.c.domain.in_(due.scalar_subquery()))
         .values(lease_owner=owner, lease_until=now + lease)
-        .returning(d.c.domain)
+        .returning(*d.c)
     )
-    return [r.domain for r in result]
+    return sorted((_row(r) for r in result), key=lambda r: r.next_check_at)
 
 
 async def next_due(conn: AsyncConnection) -> float | None:

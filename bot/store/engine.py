@@ -2,6 +2,17 @@
 
 `Store.write()` is a write transaction, `Store.read()` a read-only one.
 
+Durability: a write is flushed to disk before it commits (SQLite
+`synchronous=FULL`, PostgreSQL's default), so what a person was told is stored
+survives a power cut. The scheduler's own bookkeeping (claims, a domain's
+state after a check, with its alert intents) is written with
+`durable=False` (SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit
+off`): it survives the app crashing, and a power cut can only lose the last
+moments of it, which the next check recomputes (the lost state and its
+alert intents together, never one without the other). The alert ledger's
+"sending" mark is durable, so an alert posted before a power cut is not posted
+again after it.
+
 SQLite: WAL (readers never wait for the writer), a busy timeout, foreign keys
 on, and one writer: writes are serialised in the process (an asyncio lock)
 and begin with `BEGIN IMMEDIATE`, so a write transaction takes the database's
@@ -36,7 +47,8 @@ from bot.store.url import DatabaseUrl
 SQLITE_BUSY_TIMEOUT = 5.0  # seconds a write waits for SQLite's write lock
 CONNECT_TIMEOUT = 5.0  # seconds to reach PostgreSQL
 POOL_SIZE = 5
-_WRITE_OPTION = "mtasts_write"
+_WRITE_OPTION = "mtasts_write"  # a write transaction: BEGIN IMMEDIATE, on SQLite
+_LAZY_OPTION = "mtasts_lazy"  # a write that need not reach the disk before it commits
 
 # Errors that mean "the database is unavailable or busy right now" (retry later), as
 # opposed to a bug: SQLAlchemy's operational/interface errors, and the network's.
@@ -64,14 +76,20 @@ class Store:
         return self.dialect == "sqlite"
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: committed on success, rolled back on error."""
+    async def write(self, *, durable: bool = True) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed on success, rolled back on error.
+
+        `durable=False`: flushed to disk lazily (see the module doc).
+        """
         if self._write_lock is None:
             async with self._timed(), self.engine.begin() as conn:
+                if not durable:
+                    await conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 yield conn
             return
         async with self._write_lock, self._timed(), self.engine.connect() as conn:
-            conn = await conn.execution_options(**{_WRITE_OPTION: True})
+            options = {_WRITE_OPTION: True, _LAZY_OPTION: not durable}
+            conn = await conn.execution_options(**options)
             async with conn.begin():
                 yield conn
 
@@ -135,10 +153,18 @@ def _sqlite_rules(engine: AsyncEngine, busy_timeout: float) -> None:
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut too
+            _record.info["synchronous"] = "FULL"
         finally:
             cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: sa.Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if not options.get(_WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN")
+            return
+        wanted = "NORMAL" if options.get(_LAZY_OPTION) else "FULL"
+        if conn.info.get("synchronous") != wanted:  # per database connection, kept across uses
+            conn.exec_driver_sql(f"PRAGMA synchronous={wanted}")
+            conn.info["synchronous"] = wanted
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,17 +1,20 @@
 """A watch check's outcome into the store: the new state and the alert intents, atomically.
 
-`record_check` is what both the scheduler (a scheduled check) and a new watch
-(its baseline, for a domain others already watch) call inside one write
-transaction. The state is saved only if nobody saved another since it was
-read (and, for the scheduler, only while its lease holds); the alert intents
-for every active watcher are inserted in the same transaction, so an alert
-exists exactly when the state change that caused it does.
+`prepare()` judges a report against the domain's row as it was read or
+claimed, and builds the alert messages: CPU work, done outside any
+transaction (SQLite's single writer is not held for it). `apply()` then
+writes, in the caller's write transaction: the state is saved only if nobody
+saved another since (and, for the scheduler, only while its lease holds), and
+the alert intents for every active watcher are inserted in the same
+transaction, so an alert exists exactly when the state change that caused it
+does. `record_check()` does both, for a new watch's baseline of a domain
+others already watch.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,7 +25,14 @@ from bot.store.domains import DomainRow
 from bot.store.engine import Store
 from bot.store.tables import alerts as alerts_table
 from bot.watch.evaluate import Verdict, evaluate
+from bot.watch.events import Event
 from bot.watch.state import DomainState
+
+
+@dataclass(slots=True)
+class Prepared:
+    verdict: Verdict
+    messages: list[tuple[Event, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -33,25 +43,10 @@ class Recorded:
     kinds: list[str] = field(default_factory=list)
 
 
-def checked_at_seconds(report: Report, fallback: float) -> float:
-    try:
-        return dt.datetime.fromisoformat(report.checked_at.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return fallback
-
-
-async def record_check(
-    store: Store,
-    conn: AsyncConnection,
-    row: DomainRow,
-    report: Report,
-    *,
-    owner: str | None,
-    now: float,
-    interval: float,
-    confirm: int,
-) -> Recorded:
-    """Judge `report` against `row` (as read) and write the outcome in `conn`'s transaction."""
+def prepare(
+    row: DomainRow, report: Report, *, now: float, interval: float, confirm: int
+) -> Prepared:
+    """Judge `report` against `row` and build each event's message (no database)."""
     previous = DomainState.from_json(row.state) if row.state else None
     verdict = evaluate(
         previous,
@@ -62,6 +57,27 @@ async def record_check(
         interval=interval,
         confirm=confirm,
     )
+    if previous is None:
+        return Prepared(verdict)
+    messages = [
+        # `after` rides along for the deliverer (a recovered alert's "resolved" update)
+        (event, {**build_alert(event, previous, report, interval=interval), "after": event.after})
+        for event in verdict.events
+    ]
+    return Prepared(verdict, messages)
+
+
+async def apply(
+    store: Store,
+    conn: AsyncConnection,
+    row: DomainRow,
+    prepared: Prepared,
+    *,
+    owner: str | None,
+    now: float,
+) -> Recorded:
+    """Write a prepared outcome in `conn`'s transaction, if the row is still as it was read."""
+    verdict = prepared.verdict
     state = verdict.state
     saved = await domains.save(
         conn,
@@ -77,29 +93,45 @@ async def record_check(
     )
     if not saved:
         return Recorded(saved=False)
-    if not verdict.events or previous is None:
+    if not prepared.messages:
         return Recorded(saved=True, verdict=verdict)
     watchers = await watches.active_watchers(conn, row.domain)
-    intents: list[alerts.Intent] = []
-    for event in verdict.events:
-        # `after` rides along for the deliverer (a recovered alert's "resolved" update)
-        payload = {**build_alert(event, previous, report, interval=interval), "after": event.after}
-        for where in watchers:
-            intents.append(
-                alerts.Intent(
-                    team_id=where.team_id,
-                    enterprise_id=where.enterprise_id,
-                    channel_id=where.channel_id,
-                    domain=row.domain,
-                    event_key=event.key,
-                    kind=event.kind,
-                    payload=payload,
-                    incident=event.incident,
-                    resolves=event.resolves,
-                    thread_of=event.thread_of,
-                )
-            )
+    intents = [
+        alerts.Intent(
+            team_id=where.team_id,
+            enterprise_id=where.enterprise_id,
+            channel_id=where.channel_id,
+            domain=row.domain,
+            event_key=event.key,
+            kind=event.kind,
+            payload=payload,
+            incident=event.incident,
+            resolves=event.resolves,
+            thread_of=event.thread_of,
+        )
+        for event, payload in prepared.messages
+        for where in watchers
+    ]
     await alerts.record(conn, store.insert(alerts_table), intents, now=now)
     return Recorded(
-        saved=True, verdict=verdict, intents=len(intents), kinds=[e.kind for e in verdict.events]
+        saved=True,
+        verdict=verdict,
+        intents=len(intents),
+        kinds=[e.kind for e, _ in prepared.messages],
     )
+
+
+async def record_check(
+    store: Store,
+    conn: AsyncConnection,
+    row: DomainRow,
+    report: Report,
+    *,
+    owner: str | None,
+    now: float,
+    interval: float,
+    confirm: int,
+) -> Recorded:
+    """prepare() and apply() in one go (inside the caller's write transaction)."""
+    prepared = prepare(row, report, now=now, interval=interval, confirm=confirm)
+    return await apply(store, conn, row, prepared, owner=owner, now=now)

@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 from bot.checker.model import Report
 from bot.slack.reqlog import format_fields
 from bot.store import domains
+from bot.store.domains import DomainRow
 from bot.store.engine import TRANSIENT_ERRORS, Store
 from bot.watch.config import WatchConfig
 from bot.watch.evaluate import confirm_delay
-from bot.watch.recording import Recorded, record_check
+from bot.watch.recording import Prepared, Recorded, apply, prepare, record_check
 
 CheckFn = Callable[[str], Awaitable[Report]]
 Clock = Callable[[], float]
@@ -88,6 +89,9 @@ class Scheduler:
         self._retry_delays = tuple(retry_delays)
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._claim_share: dict[str, float] = {}  # domain -> its share of its claim's time
+        self._claimed: dict[str, DomainRow] = {}  # domain -> its row, as leased
+        self._db_spent: dict[str, float] = {}  # domain -> time in its result's transactions
         self.checks = 0  # checks finished on this instance
         self.db_seconds = 0.0  # database time spent on them (claims shared out)
 
@@ -118,13 +122,17 @@ class Scheduler:
 
     async def _claim(self, limit: int) -> list[str]:
         start = time.perf_counter()
-        async with self.store.write() as conn:
-            names = await domains.claim_due(
+        async with self.store.write(durable=False) as conn:
+            rows = await domains.claim_due(
                 conn, owner=self.owner, now=self.clock(), lease=self.lease, limit=limit
             )
-        if names:
-            self.db_seconds += time.perf_counter() - start
-        return names
+        if rows:
+            spent = time.perf_counter() - start
+            self.db_seconds += spent
+            for row in rows:
+                self._claim_share[row.domain] = spent / len(rows)
+                self._claimed[row.domain] = row
+        return [row.domain for row in rows]
 
     async def _one(self, domain: str) -> Recorded | None:
         """Check one claimed domain and record it; None when the check or the write failed."""
@@ -132,17 +140,20 @@ class Scheduler:
         try:
             report = await self._check(domain)
         except asyncio.CancelledError:
+            self._forget(domain)
             await self._release(domain, self.clock())
             raise
         except Exception as exc:
+            self._forget(domain)
             log.warning("watch check failed domain=%s error=%s", domain, type(exc).__name__)
             await self._release(domain, self.clock() + confirm_delay(self.config.interval))
             return None
         check_ms = (time.perf_counter() - begin) * 1000
-        db_start = time.perf_counter()
         outcome = await self._record(domain, report)
-        db_ms = (time.perf_counter() - db_start) * 1000
-        self.db_seconds += db_ms / 1000
+        # database time: this domain's share of its claim, and its write(s), not the judging
+        spent = self._db_spent.pop(domain, 0.0)
+        self.db_seconds += spent
+        db_ms = (spent + self._claim_share.pop(domain, 0.0)) * 1000
         self.checks += 1
         if outcome is not None and outcome.intents and self._on_alerts is not None:
             self._on_alerts()
@@ -170,11 +181,21 @@ class Scheduler:
         )
         return outcome
 
+    def _forget(self, domain: str) -> DomainRow | None:
+        self._claim_share.pop(domain, None)
+        return self._claimed.pop(domain, None)
+
     async def _record(self, domain: str, report: Report) -> Recorded | None:
-        delays = (*self._retry_delays, None)
-        for delay in delays:
+        row = self._claimed.pop(domain, None)
+        if row is None:
+            return None
+        now = self.clock()
+        config = self.config
+        prepared = prepare(row, report, now=now, interval=config.interval, confirm=config.confirm)
+        for delay in (*self._retry_delays, None):
+            start = time.perf_counter()
             try:
-                return await self._record_once(domain, report)
+                return await self._record_once(row, report, prepared, now)
             except TRANSIENT_ERRORS as exc:
                 log.warning(
                     "watch result not saved domain=%s error=%s%s",
@@ -182,34 +203,41 @@ class Scheduler:
                     type(exc).__name__,
                     f" retry_in={delay}" if delay is not None else " (checked again later)",
                 )
-                if delay is None:
-                    return None
-                await asyncio.sleep(delay)
+            finally:
+                spent = time.perf_counter() - start
+                self._db_spent[domain] = self._db_spent.get(domain, 0.0) + spent
+            if delay is None:
+                return None
+            await asyncio.sleep(delay)
         return None
 
-    async def _record_once(self, domain: str, report: Report) -> Recorded:
-        async with self.store.read() as conn:
-            row = await domains.get(conn, domain)
-        if row is None or row.lease_owner != self.owner:
-            return Recorded(saved=False)  # unwatched meanwhile, or our lease was taken over
-        async with self.store.write() as conn:
-            outcome = await record_check(
-                self.store,
-                conn,
-                row,
-                report,
-                owner=self.owner,
-                now=self.clock(),
-                interval=self.config.interval,
-                confirm=self.config.confirm,
-            )
-            if not outcome.saved:
-                log.info("watch result dropped domain=%s reason=lease_lost_or_changed", domain)
+    async def _record_once(
+        self, row: DomainRow, report: Report, prepared: Prepared, now: float
+    ) -> Recorded:
+        """Write the prepared outcome; if the state changed meanwhile (a new watcher's
+        baseline) while the lease is still ours, judge the report against it instead."""
+        async with self.store.write(durable=False) as conn:
+            outcome = await apply(self.store, conn, row, prepared, owner=self.owner, now=now)
+            if outcome.saved:
+                return outcome
+            current = await domains.get(conn, row.domain)
+            if current is not None and current.lease_owner == self.owner:
+                return await record_check(
+                    self.store,
+                    conn,
+                    current,
+                    report,
+                    owner=self.owner,
+                    now=now,
+                    interval=self.config.interval,
+                    confirm=self.config.confirm,
+                )
+        log.info("watch result dropped domain=%s reason=lease_lost_or_unwatched", row.domain)
         return outcome
 
     async def _release(self, domain: str, next_check_at: float) -> None:
         with contextlib.suppress(*TRANSIENT_ERRORS):
-            async with asyncio.timeout(5), self.store.write() as conn:
+            async with asyncio.timeout(5), self.store.write(durable=False) as conn:
                 await domains.release(conn, domain, owner=self.owner, next_check_at=next_check_at)
 
     # -- the long-running loop -----------------------------------------------------------
