@@ -282,7 +282,7 @@ async def _run_app(
     watched: Sequence[str],
     interval: float,
     intervals: int,
-    edits: int,
+    edited: Sequence[str],
     requests: int,
     level: int,
     fresh: list[str],
@@ -350,7 +350,7 @@ async def _run_app(
                 await sender.level("warm", 10, cache, app.pid, wait=60)
                 if watched:
                     await _sleep_until(up + interval)  # the baselines are done
-                    for name in watched[:edits]:
+                    for name in edited:
                         await bed.command(f"edit-policy {name}")
                 batch = [next(names) for _ in range(requests)]
                 out.levels.append(await sender.level("fresh", level, batch, app.pid, wait=60))
@@ -376,7 +376,7 @@ async def _run_app(
         if watched:
             checks = parse_checks(lines, up)
             out.schedule = judge(checks, watched, interval, intervals * interval)
-            out.alerts = judge_alerts(standin, watched[:edits])
+            out.alerts = judge_alerts(standin, edited)
     return out
 
 
@@ -403,8 +403,12 @@ async def _run(args: argparse.Namespace) -> list[Run]:
 
         with tempfile.TemporaryDirectory(prefix="mtasts-bench-watch-") as tmp:
             # First the app with watching off (the /mtasts figures to compare with), on SQLite.
-            plan = [("off", "sqlite", [], 0)] + [(k, k, watched, args.edits) for k in kinds]
-            for kind, backend, names, edits in plan:
+            # Each database's run edits other domains (the testbed keeps the earlier edits).
+            plan = [("off", "sqlite", [], [])] + [
+                (k, k, watched, watched[i * args.edits : (i + 1) * args.edits])
+                for i, k in enumerate(kinds)
+            ]
+            for kind, backend, names, edited in plan:
                 folder = Path(tmp) / kind
                 folder.mkdir()
                 async with database(backend, folder) as url:
@@ -416,7 +420,7 @@ async def _run(args: argparse.Namespace) -> list[Run]:
                         watched=names,
                         interval=args.interval,
                         intervals=args.intervals,
-                        edits=edits,
+                        edited=edited,
                         requests=args.requests,
                         level=args.level,
                         fresh=take(args.requests + args.level),
@@ -541,6 +545,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--delay-ms", dest="delay", type=float, default=25.0)
     parser.add_argument("--log-dir", type=Path, help="keep the app's logs here")
     args = parse_args(parser, argv)
+    if args.edits * len(args.databases.split(",")) > args.domains:
+        parser.error("--edits times the databases must not exceed --domains")
     if args.intervals < 3:
         parser.error("--intervals must be at least 3 (baselines, edits, steady state)")
     print(report(asyncio.run(_run(args)), args), flush=True)

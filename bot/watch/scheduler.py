@@ -29,6 +29,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.checker.model import Report
 from bot.slack.reqlog import format_fields
 from bot.store import domains
@@ -46,8 +48,18 @@ MAX_IDLE = 5.0  # seconds between looks at the database when nothing is due (oth
 CLAIM_BATCH = 500  # domains claimed at most per round of tick()
 RETRY_DELAYS = (0.5, 2.0, 5.0)  # pauses before writing a result again after a database error
 CLAIM_BACKOFF_CAP = 30.0
+# Results finishing within GROUP_COMMIT_WAIT of each other are written in one transaction.
+GROUP_COMMIT_WAIT = 0.01
+GROUP_COMMIT_MAX = 64
+# run() claims at most every CLAIM_SPACING seconds (unless every slot is free), so that
+# each claim takes several due domains rather than one per finished check.
+CLAIM_SPACING = 0.25
 
 log = logging.getLogger("mtasts.watch")
+
+# A result waiting to be written: the row as claimed, the report, the judged outcome, the
+# time it was judged at, and the future its checker awaits.
+_Pending = tuple[DomainRow, Report, Prepared, float, "asyncio.Future[Recorded]"]
 
 
 def instance_id() -> str:
@@ -89,9 +101,15 @@ class Scheduler:
         self._retry_delays = tuple(retry_delays)
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._busy = 0  # checks running (slots taken)
         self._claim_share: dict[str, float] = {}  # domain -> its share of its claim's time
         self._claimed: dict[str, DomainRow] = {}  # domain -> its row, as leased
-        self._db_spent: dict[str, float] = {}  # domain -> time in its result's transactions
+        self._db_spent: dict[str, float] = {}  # domain -> its share of its results' writes
+        self._pending: list[
+            tuple[DomainRow, Report, Prepared, float, asyncio.Future[Recorded]]
+        ] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._last_claim = -CLAIM_SPACING
         self.checks = 0  # checks finished on this instance
         self.db_seconds = 0.0  # database time spent on them (claims shared out)
 
@@ -153,7 +171,8 @@ class Scheduler:
         # database time: this domain's share of its claim, and its write(s), not the judging
         spent = self._db_spent.pop(domain, 0.0)
         self.db_seconds += spent
-        db_ms = (spent + self._claim_share.pop(domain, 0.0)) * 1000
+        claim = self._claim_share.pop(domain, 0.0)
+        db_ms = (spent + claim) * 1000
         self.checks += 1
         if outcome is not None and outcome.intents and self._on_alerts is not None:
             self._on_alerts()
@@ -176,6 +195,7 @@ class Scheduler:
                     "alerts": outcome.intents if outcome and outcome.intents else None,
                     "check_ms": round(check_ms, 1),
                     "db_ms": round(db_ms, 2),
+                    "claim_ms": round(claim * 1000, 2),
                 }
             ),
         )
@@ -193,7 +213,6 @@ class Scheduler:
         config = self.config
         prepared = prepare(row, report, now=now, interval=config.interval, confirm=config.confirm)
         for delay in (*self._retry_delays, None):
-            start = time.perf_counter()
             try:
                 return await self._record_once(row, report, prepared, now)
             except TRANSIENT_ERRORS as exc:
@@ -203,9 +222,6 @@ class Scheduler:
                     type(exc).__name__,
                     f" retry_in={delay}" if delay is not None else " (checked again later)",
                 )
-            finally:
-                spent = time.perf_counter() - start
-                self._db_spent[domain] = self._db_spent.get(domain, 0.0) + spent
             if delay is None:
                 return None
             await asyncio.sleep(delay)
@@ -214,24 +230,73 @@ class Scheduler:
     async def _record_once(
         self, row: DomainRow, report: Report, prepared: Prepared, now: float
     ) -> Recorded:
-        """Write the prepared outcome; if the state changed meanwhile (a new watcher's
-        baseline) while the lease is still ours, judge the report against it instead."""
-        async with self.store.write(durable=False) as conn:
-            outcome = await apply(self.store, conn, row, prepared, owner=self.owner, now=now)
-            if outcome.saved:
-                return outcome
-            current = await domains.get(conn, row.domain)
-            if current is not None and current.lease_owner == self.owner:
-                return await record_check(
-                    self.store,
-                    conn,
-                    current,
-                    report,
-                    owner=self.owner,
-                    now=now,
-                    interval=self.config.interval,
-                    confirm=self.config.confirm,
+        """Write the prepared outcome, together with the others finishing about now (one
+        transaction for all: a group commit)."""
+        future: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
+        self._pending.append((row, report, prepared, now, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_pending(), name="mtasts-watch-write")
+        return await asyncio.shield(future)
+
+    async def _write_pending(self) -> None:
+        """Write what is pending, in batches, until nothing is."""
+        try:
+            while self._pending:
+                await asyncio.sleep(GROUP_COMMIT_WAIT)
+                batch, self._pending = (
+                    self._pending[:GROUP_COMMIT_MAX],
+                    self._pending[GROUP_COMMIT_MAX:],
                 )
+                start = time.perf_counter()
+                try:
+                    outcomes = await self._write_batch(batch)
+                except BaseException as exc:
+                    for *_, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+                share = (time.perf_counter() - start) / len(batch)
+                for (row, *_, future), outcome in zip(batch, outcomes, strict=True):
+                    self._db_spent[row.domain] = self._db_spent.get(row.domain, 0.0) + share
+                    if not future.done():
+                        future.set_result(outcome)
+        finally:
+            self._writer = None
+
+    async def _write_batch(self, batch: list[_Pending]) -> list[Recorded]:
+        outcomes: list[Recorded] = []
+        async with self.store.write(durable=False) as conn:
+            for row, report, prepared, now, _ in batch:
+                outcomes.append(await self._apply(conn, row, report, prepared, now))
+        return outcomes
+
+    async def _apply(
+        self,
+        conn: AsyncConnection,
+        row: DomainRow,
+        report: Report,
+        prepared: Prepared,
+        now: float,
+    ) -> Recorded:
+        """Write one outcome; if the state changed meanwhile (a new watcher's baseline)
+        while the lease is still ours, judge the report against it instead."""
+        outcome = await apply(self.store, conn, row, prepared, owner=self.owner, now=now)
+        if outcome.saved:
+            return outcome
+        current = await domains.get(conn, row.domain)
+        if current is not None and current.lease_owner == self.owner:
+            return await record_check(
+                self.store,
+                conn,
+                current,
+                report,
+                owner=self.owner,
+                now=now,
+                interval=self.config.interval,
+                confirm=self.config.confirm,
+            )
         log.info("watch result dropped domain=%s reason=lease_lost_or_unwatched", row.domain)
         return outcome
 
@@ -247,12 +312,18 @@ class Scheduler:
         backoff = 1.0
         try:
             while True:
-                free = self.config.concurrency - len(self._running)
+                free = self.config.concurrency - self._busy
                 claimed: list[str] = []
+                since = time.monotonic() - self._last_claim
                 try:
-                    if free > 0:
+                    if free > 0 and (since >= CLAIM_SPACING or not self._busy):
+                        self._last_claim = time.monotonic()
                         claimed = await self._claim(free)
-                    wait = MAX_IDLE if len(claimed) == free or free <= 0 else await self._idle()
+                        wait = MAX_IDLE if len(claimed) == free else await self._idle()
+                    elif free > 0:
+                        wait = CLAIM_SPACING - since  # claim again shortly, with more room
+                    else:
+                        wait = MAX_IDLE  # woken when a slot frees
                     backoff = 1.0
                 except TRANSIENT_ERRORS as exc:
                     log.warning(
@@ -262,6 +333,7 @@ class Scheduler:
                     )
                     wait, backoff = backoff, min(backoff * 2, CLAIM_BACKOFF_CAP)
                 for domain in claimed:
+                    self._busy += 1
                     task = asyncio.create_task(self._run_one(domain), name=f"mtasts-watch:{domain}")
                     self._running.add(task)
                     task.add_done_callback(self._running.discard)
@@ -275,7 +347,12 @@ class Scheduler:
     async def _run_one(self, domain: str) -> None:
         try:
             await self._one(domain)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug: logged here, the lease runs out, it is checked again
+            log.exception("watch check crashed domain=%s", domain)
         finally:
+            self._busy -= 1  # (before the task ends: the loop may run before its callbacks)
             self._wake.set()  # a slot is free
 
     async def _idle(self) -> float:
