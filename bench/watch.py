@@ -533,7 +533,13 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
     return text + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None) -> str:
+    """Parse `argv` like the command line, run the bench, return its report."""
+    args = _args(argv)
+    return report(asyncio.run(_run(args)), args)
+
+
+def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.watch", description=__doc__)
     parser.add_argument("--domains", type=int, default=2000)
     parser.add_argument("--interval", type=float, default=60.0, help="seconds, default 60")
@@ -549,7 +555,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--edits times the databases must not exceed --domains")
     if args.intervals < 3:
         parser.error("--intervals must be at least 3 (baselines, edits, steady state)")
-    print(report(asyncio.run(_run(args)), args), flush=True)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    print(run(argv), flush=True)
     return 0
 
 

@@ -234,6 +234,11 @@ async def serve(
             await stop.wait()
         log.info("shutting down: finishing work in flight")
     finally:
+        # Watching stops alongside the drain: checks are abandoned (their leases given
+        # back), an alert post in flight finishes.
+        watch_stopped = (
+            asyncio.create_task(services.watch.stop()) if services.watch is not None else None
+        )
         if socket_handler is not None:
             with contextlib.suppress(Exception):
                 await socket_handler.close_async()
@@ -245,8 +250,8 @@ async def serve(
         aclose = getattr(services.cache, "aclose", None)
         if aclose is not None:
             await aclose()
-        if services.watch is not None:
-            await services.watch.stop()
+        if watch_stopped is not None:
+            await watch_stopped
         if lane is not None:
             lane.close()
         if store is not None:

@@ -100,8 +100,15 @@ class Deliverer:
         self.lease = lease
         self.backoff_base = backoff_base
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the post in flight, put the rest back, and end run() (graceful shutdown:
+        cancelling mid-post would leave that alert unconfirmed)."""
+        self._stopping = True
         self._wake.set()
 
     async def deliver_due(self) -> Pass:
@@ -123,7 +130,7 @@ class Deliverer:
     async def run(self) -> None:
         """Deliver for ever (until cancelled), woken by new alerts or every few seconds."""
         backoff = 1.0
-        while True:
+        while not self._stopping:
             try:
                 done = await self.deliver_due()
                 wait = 0.0 if done.posted + done.retried + done.failed >= CLAIM_BATCH else MAX_IDLE
@@ -145,6 +152,9 @@ class Deliverer:
 
     async def _conversation(self, rows: Sequence[AlertRow], result: Pass) -> None:
         for i, row in enumerate(rows):
+            if self._stopping:
+                await self._put_back(rows[i:], delay=0.0)
+                return
             outcome = await self._deliver(row)
             if outcome == "posted":
                 result.posted += 1

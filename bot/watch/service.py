@@ -37,6 +37,8 @@ from bot.watch.scheduler import CheckFn, Clock, Scheduler
 from bot.watch.state import snapshot
 
 log = logging.getLogger("mtasts.watch")
+STOP_GRACE = 10.0  # seconds an alert post in flight may take to finish at shutdown
+DELIVERY_TASK = "mtasts-alerts"
 
 
 class LimitReached(Exception):
@@ -190,7 +192,7 @@ class WatchService:
     ) -> None:
         """Run the alert deliverer and (unless MTASTS_WATCH=off) the scheduler."""
         self.deliverer = Deliverer(self.store, client, tokens, clock=self.clock)
-        self._tasks.append(asyncio.create_task(self.deliverer.run(), name="mtasts-alerts"))
+        self._tasks.append(asyncio.create_task(self.deliverer.run(), name=DELIVERY_TASK))
         if self.config.enabled:
             self.scheduler = Scheduler(
                 self.store,
@@ -209,10 +211,19 @@ class WatchService:
             self.config.limit,
         )
 
-    async def stop(self) -> None:
+    async def stop(self, *, grace: float = STOP_GRACE) -> None:
+        """Stop the scheduler (checks in flight are abandoned; their leases are given back)
+        and let the deliverer finish the post in flight (within `grace` seconds)."""
         tasks, self._tasks = self._tasks, []
+        delivering = [t for t in tasks if t.get_name() == DELIVERY_TASK]
         for task in tasks:
-            task.cancel()
+            if task not in delivering:
+                task.cancel()
+        if self.deliverer is not None:
+            self.deliverer.stop()
+        if delivering:
+            await asyncio.wait(delivering, timeout=grace)
         for task in tasks:
+            task.cancel()  # (no-op for those already done)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

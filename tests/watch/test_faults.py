@@ -269,3 +269,23 @@ async def test_postgres_connections_dropped_between_checks_are_replaced(pg_store
     gate.set()
     done = await running
     assert (done.claimed, done.recorded, done.intents) == (["a.x"], 1, 1)
+
+
+async def test_shutdown_lets_an_alert_post_in_flight_finish(app: WatchApp) -> None:
+    d = await app.serve(healthy(fresh_domain("shutdown")))
+    await app.watch(d)
+    await app.serve(healthy(d, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+    app.clock.advance(1.5 * HOUR)
+    await app.scheduler.tick()
+    gate = app.h.standin.hold("chat.postMessage")
+    running = asyncio.create_task(app.deliverer.run())
+    await app.h.standin.wait_until(lambda: app.h.standin.arrived["chat.postMessage"] > 1)
+    app.service._tasks.append(running)  # as start() would have it
+    running.set_name("mtasts-alerts")
+    stopping = asyncio.create_task(app.service.stop(grace=10))
+    gate.set()  # Slack answers while the app is stopping
+    await stopping
+    assert running.done()
+    (row,) = await ledger(app, "C0GENERAL", d)
+    assert row.status == "posted"
+    assert len(app.alerts()) == 1

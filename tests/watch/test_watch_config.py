@@ -10,7 +10,7 @@ from bot.watch.config import WatchConfig
 
 def test_defaults() -> None:
     config = WatchConfig.from_env({})
-    assert config == WatchConfig(enabled=True, interval=3600, confirm=2, limit=200, concurrency=8)
+    assert config == WatchConfig(enabled=True, interval=3600, confirm=2, limit=200, concurrency=32)
 
 
 def test_values_are_read() -> None:
