@@ -64,6 +64,7 @@ from bench.common import (
     median,
     parse_args,
     percentile,
+    process_cpu,
     table,
 )
 from bench.slack_ack import BOT_TOKEN, SIGNING_SECRET, Level, _Sender
@@ -80,6 +81,7 @@ from bot.testbed.slack_standin import TEAM_ID, SlackStandin
 from bot.watch.evaluate import next_slot
 
 CHANNELS = 10
+STARTUP = 5.0  # seconds the app gets to start before the first interval (at most 2 intervals)
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 _LINE = re.compile(
     r"^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO mtasts\.watch watch check "
@@ -123,6 +125,7 @@ class Schedule:
     db_share: float = 0.0  # database time / check time
     db_ms_median: float = 0.0
     check_ms_median: float = 0.0
+    last_interval: int = 0  # checks in the last interval
 
 
 def judge(checks: Sequence[Check], names: Sequence[str], interval: float, span: float) -> Schedule:
@@ -140,6 +143,7 @@ def judge(checks: Sequence[Check], names: Sequence[str], interval: float, span: 
         out.duplicates += sum(1 for g in gaps if g < interval / 2)
     if out.gaps:
         out.within = sum(1 for g in out.gaps if abs(g - interval) <= interval / 10) / len(out.gaps)
+    out.last_interval = sum(1 for c in checks if span - interval <= c.at < span)
     steady = [c for c in checks if c.outcome == "recorded"]
     total_check = sum(c.check_ms for c in steady)
     out.db_share = sum(c.db_ms for c in steady) / total_check if total_check else float("nan")
@@ -190,6 +194,16 @@ def peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def cpu_pressure() -> str:
+    """The machine's CPU pressure now (PSI "some" avg10): how much other load there is."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return "?"
+    fields = dict(part.split("=", 1) for part in first.split()[1:] if "=" in part)
+    return f"{fields.get('avg10', '?')} %"
 
 
 def children(pid: int) -> list[int]:
@@ -271,6 +285,9 @@ class Run:
     rss_workers: list[float] = field(default_factory=list)
     fill_seconds: float = 0.0
     span: float = 0.0
+    pressure: str = ""  # the machine's CPU pressure (PSI avg10) while /mtasts was measured
+    steady_cpu: tuple[float, float] = (float("nan"), float("nan"))  # app, workers: CPU s
+    steady_from: float = 0.0  # when the steady-state CPU measurement began (since up)
 
 
 async def _run_app(
@@ -304,8 +321,9 @@ async def _run_app(
             "MTASTS_WATCH": "off" if kind == "off" else "on",
         }
         start = time.time()
+        lead = min(STARTUP, 2 * interval)  # the first interval begins this long after start
         if watched:
-            out.fill_seconds = await fill(url, watched, interval, start + 5)
+            out.fill_seconds = await fill(url, watched, interval, start + lead)
         app = await asyncio.create_subprocess_exec(
             PYTHON,
             "-m",
@@ -343,7 +361,7 @@ async def _run_app(
                     raise RuntimeError(
                         "the app did not start within 60 s:\n" + "".join(lines[-20:])
                     )
-                up = start + 5 if watched else time.time()
+                up = start + lead if watched else time.time()
                 sender = _Sender(session, base + EVENTS_PATH, standin)
                 names = iter(fresh)
                 cache = [next(names) for _ in range(level)]
@@ -353,11 +371,19 @@ async def _run_app(
                     for name in edited:
                         await bed.command(f"edit-policy {name}")
                 batch = [next(names) for _ in range(requests)]
+                out.pressure = cpu_pressure()
                 out.levels.append(await sender.level("fresh", level, batch, app.pid, wait=60))
                 hits = [cache[i % len(cache)] for i in range(requests)]
                 out.levels.append(await sender.level("cached", level, hits, app.pid, wait=30))
                 if watched:
+                    # the last interval: what watching alone costs the app and its workers
+                    await _sleep_until(up + (intervals - 1) * interval)
+                    out.steady_from = time.time() - up
+                    workers = children(app.pid)
+                    before = process_cpu(app.pid), sum(process_cpu(w) for w in workers)
                     await _sleep_until(up + intervals * interval)
+                    after = process_cpu(app.pid), sum(process_cpu(w) for w in workers)
+                    out.steady_cpu = (after[0] - before[0], after[1] - before[1])
                 out.rss_app = peak_rss_mb(app.pid)
                 out.rss_workers = [peak_rss_mb(c) for c in children(app.pid)]
                 out.span = time.time() - up
@@ -482,6 +508,7 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
                 f"{s.db_share:.2%}",
                 f"{r.rss_app:.0f} MB",
                 " + ".join(f"{w:.0f}" for w in r.rss_workers) + " MB",
+                _per_check(r, args.interval),
             ]
         )
     text += table(
@@ -498,6 +525,7 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
             "db time / check time",
             "app peak RSS",
             "workers' peak RSS",
+            "CPU per watch check, last interval: app / workers",
         ],
         rows,
     )
@@ -515,6 +543,7 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
                     f"{median(lv.results) * 1000:.1f} ms",
                     f"{percentile(lv.results, 99) * 1000:.1f} ms",
                     str(lv.missing),
+                    r.pressure,
                 ]
             )
     text += table(
@@ -527,6 +556,7 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
             "result median",
             "result p99",
             "missing",
+            "CPU pressure of the machine (PSI avg10)",
         ],
         ack_rows,
     )
@@ -556,6 +586,14 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.intervals < 3:
         parser.error("--intervals must be at least 3 (baselines, edits, steady state)")
     return args
+
+
+def _per_check(r: Run, interval: float) -> str:
+    if r.schedule is None or not r.schedule.last_interval:
+        return "-"
+    app, workers = r.steady_cpu
+    n = r.schedule.last_interval
+    return f"{app / n * 1000:.1f} ms / {workers / n * 1000:.1f} ms ({n} checks)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -124,6 +124,15 @@ async def pg_session_store() -> AsyncIterator[Store]:
 
 
 @pytest_asyncio.fixture
+async def fresh_pg_url() -> AsyncIterator[str]:
+    """A PostgreSQL database of this test's own (dropped afterwards); pg_url stays untouched."""
+    from real_services import pg_database
+
+    async for url in pg_database():
+        yield url
+
+
+@pytest_asyncio.fixture
 async def pg_store(pg_session_store: Store) -> Store:
     """PostgreSQL, emptied for this test."""
     async with pg_session_store.write() as conn:

@@ -156,7 +156,7 @@ def test_watch_bench_judges_the_schedule() -> None:
 def test_watch_bench() -> None:
     text = watch.run(
         [
-            "--domains", "6", "--interval", "2", "--intervals", "3", "--databases", "sqlite",
+            "--domains", "4", "--interval", "1", "--intervals", "3", "--databases", "sqlite",
             "--edits", "1", "--requests", "2", "--level", "1", "--delay-ms", "0",
         ]
     )  # fmt: skip
@@ -171,7 +171,7 @@ def test_watch_bench() -> None:
     assert [(r["app"], r["results"]) for r in acks] == [
         ("watching off", "fresh"),
         ("watching off", "cached"),
-        ("watching 6 (sqlite)", "fresh"),
-        ("watching 6 (sqlite)", "cached"),
+        ("watching 4 (sqlite)", "fresh"),
+        ("watching 4 (sqlite)", "cached"),
     ]
     assert all(r["missing"] == "0" for r in acks)

@@ -29,9 +29,10 @@ def test_db_upgrade_creates_and_migrates_the_default_file(
 
 
 def test_db_upgrade_on_postgres(
-    pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fresh_pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", pg_url.replace("postgresql+asyncpg://", "postgres://"))
+    url = fresh_pg_url.replace("postgresql+asyncpg://", "postgres://")
+    monkeypatch.setenv("DATABASE_URL", url)
     assert main(["db", "upgrade"]) == 0
     assert "postgresql+asyncpg://" in capsys.readouterr().out
 
