@@ -260,6 +260,52 @@ class TestbedProcess:
             await proc.wait()
 
 
+# -- the app in a child process ------------------------------------------------------------
+
+
+async def launch_app(
+    module_args: Sequence[str], env: dict[str, str], *, log: bool = False
+) -> asyncio.subprocess.Process:
+    """`python -m MODULE ARGS...` from the repository root (stderr piped when `log`)."""
+    return await asyncio.create_subprocess_exec(
+        PYTHON,
+        "-m",
+        *module_args,
+        env=env,
+        cwd=ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE if log else asyncio.subprocess.DEVNULL,
+    )
+
+
+async def wait_healthy(session: Any, base: str, seconds: float = 30.0) -> None:
+    """Until GET /healthz answers 200 (bounded); RuntimeError if it never does."""
+    import aiohttp
+
+    for _ in range(int(seconds * 10)):
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(base + "/healthz") as r:
+                if r.status == 200:
+                    return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"the app did not start within {seconds:g} s")
+
+
+async def stop_app(app: asyncio.subprocess.Process, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+    """SIGTERM, then SIGKILL if it has not ended within `timeout` seconds."""
+    import signal
+
+    if app.returncode is None:
+        app.send_signal(signal.SIGTERM)
+    try:
+        async with asyncio.timeout(timeout):
+            await app.wait()
+    except TimeoutError:
+        app.kill()
+        await app.wait()
+
+
 # -- figures -------------------------------------------------------------------------------
 
 
@@ -350,13 +396,20 @@ def scheduling() -> str:
     return "normal (SCHED_OTHER): other load on the machine can delay the measured processes"
 
 
-def _cpu_pressure() -> str:
-    """Linux PSI: the share of time some runnable task waited for a CPU (other load)."""
+def cpu_pressure() -> dict[str, str]:
+    """Linux PSI now: the share of time some runnable task waited for a CPU (other load),
+    as {"avg10": "3.69", "avg60": ...}; empty where the kernel does not say."""
     try:
         first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
     except (OSError, IndexError):
+        return {}
+    return dict(part.split("=", 1) for part in first.split()[1:] if "=" in part)
+
+
+def _cpu_pressure() -> str:
+    fields = cpu_pressure()
+    if not fields:
         return ""
-    fields = dict(part.split("=", 1) for part in first.split()[1:] if "=" in part)
     return f"; CPU pressure (PSI some avg10/avg60): {fields.get('avg10')}% / {fields.get('avg60')}%"
 
 

@@ -44,7 +44,6 @@ import itertools
 import os
 import re
 import secrets
-import signal
 import socket
 import sys
 import tempfile
@@ -57,19 +56,22 @@ from pathlib import Path
 import aiohttp
 
 from bench.common import (
-    PYTHON,
     ROOT,
     TestbedProcess,
+    cpu_pressure,
     header,
+    launch_app,
     median,
     parse_args,
     percentile,
     process_cpu,
+    stop_app,
     table,
+    wait_healthy,
 )
 from bench.slack_ack import BOT_TOKEN, SIGNING_SECRET, Level, _Sender
 from bot.slack.blocks.alert_builder import ALERT_ACTIONS_BLOCK_ID
-from bot.slack.serve import EVENTS_PATH, HEALTH_PATH
+from bot.slack.serve import EVENTS_PATH
 from bot.store import domains as domain_rows
 from bot.store import watches
 from bot.store.migrate import open_store
@@ -118,7 +120,9 @@ class Schedule:
     """How the checks fell: per domain counts after the first interval, gaps, duplicates."""
 
     domains: int
-    counts: Counter[int] = field(default_factory=Counter)  # checks per domain -> domains
+    # how many domains had each pattern of checks per interval after the first, e.g.
+    # (1, 1): checked once in interval 2 and once in interval 3
+    counts: Counter[tuple[int, ...]] = field(default_factory=Counter)
     gaps: list[float] = field(default_factory=list)
     duplicates: int = 0
     within: float = 0.0  # share of gaps within interval ± 10 %
@@ -128,27 +132,45 @@ class Schedule:
     last_interval: int = 0  # checks in the last interval
 
 
-def judge(checks: Sequence[Check], names: Sequence[str], interval: float, span: float) -> Schedule:
-    """Checks per domain in [interval, span), gaps between a domain's checks, duplicates."""
+def slack(interval: float) -> float:
+    """How late in its interval a check may end and still count for it (10 %)."""
+    return interval / 10
+
+
+def judge(
+    checks: Sequence[Check], names: Sequence[str], interval: float, intervals: int
+) -> Schedule:
+    """Checks per domain in each interval after the first (the baselines), gaps between a
+    domain's checks from then on, duplicates (two checks less than half an interval apart).
+
+    Interval k is [k I + s, (k + 1) I + s), s = 10 % of I: a check due at the end of an
+    interval is logged when it ends, a moment later, and still belongs to it.
+    """
     out = Schedule(len(names))
+    lag = slack(interval)
     by_domain: dict[str, list[float]] = defaultdict(list)
     for c in checks:
         by_domain[c.domain].append(c.at)
     for name in names:
         times = sorted(by_domain.get(name, []))
-        out.counts[sum(1 for t in times if interval <= t < span)] += 1
-        steady = [t for t in times if t >= interval]  # after the baselines (start-up aside)
+        per = [
+            sum(1 for t in times if k * interval + lag <= t < (k + 1) * interval + lag)
+            for k in range(1, intervals)
+        ]
+        out.counts[tuple(per)] += 1
+        steady = [t for t in times if t >= interval + lag]  # after the baselines
         gaps = [b - a for a, b in itertools.pairwise(steady)]
         out.gaps += gaps
         out.duplicates += sum(1 for g in gaps if g < interval / 2)
     if out.gaps:
         out.within = sum(1 for g in out.gaps if abs(g - interval) <= interval / 10) / len(out.gaps)
-    out.last_interval = sum(1 for c in checks if span - interval <= c.at < span)
-    steady = [c for c in checks if c.outcome == "recorded"]
-    total_check = sum(c.check_ms for c in steady)
-    out.db_share = sum(c.db_ms for c in steady) / total_check if total_check else float("nan")
-    out.db_ms_median = median([c.db_ms for c in steady])
-    out.check_ms_median = median([c.check_ms for c in steady])
+    end = intervals * interval + lag
+    out.last_interval = sum(1 for c in checks if end - interval <= c.at < end)
+    recorded = [c for c in checks if c.outcome == "recorded"]
+    total_check = sum(c.check_ms for c in recorded)
+    out.db_share = sum(c.db_ms for c in recorded) / total_check if total_check else float("nan")
+    out.db_ms_median = median([c.db_ms for c in recorded])
+    out.check_ms_median = median([c.check_ms for c in recorded])
     return out
 
 
@@ -194,16 +216,6 @@ def peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
-
-
-def cpu_pressure() -> str:
-    """The machine's CPU pressure now (PSI "some" avg10): how much other load there is."""
-    try:
-        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
-    except (OSError, IndexError):
-        return "?"
-    fields = dict(part.split("=", 1) for part in first.split()[1:] if "=" in part)
-    return f"{fields.get('avg10', '?')} %"
 
 
 def children(pid: int) -> list[int]:
@@ -324,86 +336,79 @@ async def _run_app(
         lead = min(STARTUP, 2 * interval)  # the first interval begins this long after start
         if watched:
             out.fill_seconds = await fill(url, watched, interval, start + lead)
-        app = await asyncio.create_subprocess_exec(
-            PYTHON,
-            "-m",
-            "bench.watch_app",
-            "--port",
-            str(port),
-            "--interval",
-            repr(interval),
-            env=env,
-            cwd=ROOT,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        lines: list[str] = []
-
-        async def read_log() -> None:
-            assert app.stderr is not None
-            while line := await app.stderr.readline():
-                lines.append(line.decode("utf-8", "replace"))
-
-        reader = asyncio.create_task(read_log())
+        args = ["bench.watch_app", "--port", str(port), "--interval", repr(interval)]
+        app = await launch_app(args, env, log=True)
+        log = _Log()
+        reader = asyncio.create_task(log.read(app))
         base = f"http://127.0.0.1:{port}"
         try:
             async with aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=level * 2)
             ) as session:
-                for _ in range(600):
-                    with contextlib.suppress(aiohttp.ClientError):
-                        async with session.get(base + HEALTH_PATH) as r:
-                            if r.status == 200:
-                                break
-                    await asyncio.sleep(0.1)
-                else:
-                    raise RuntimeError(
-                        "the app did not start within 60 s:\n" + "".join(lines[-20:])
-                    )
+                await wait_healthy(session, base, 60)
                 up = start + lead if watched else time.time()
                 sender = _Sender(session, base + EVENTS_PATH, standin)
                 names = iter(fresh)
                 cache = [next(names) for _ in range(level)]
                 await sender.level("warm", 10, cache, app.pid, wait=60)
                 if watched:
-                    await _sleep_until(up + interval)  # the baselines are done
+                    # Edit once the first interval is over and those domains have their
+                    # baseline (a baseline taken after the edit would see no change).
+                    await _sleep_until(up + interval)
+                    await log.wait_checked(edited, timeout=interval)
                     for name in edited:
                         await bed.command(f"edit-policy {name}")
                 batch = [next(names) for _ in range(requests)]
-                out.pressure = cpu_pressure()
+                out.pressure = f"{cpu_pressure().get('avg10', '?')} %"
                 out.levels.append(await sender.level("fresh", level, batch, app.pid, wait=60))
                 hits = [cache[i % len(cache)] for i in range(requests)]
                 out.levels.append(await sender.level("cached", level, hits, app.pid, wait=30))
                 if watched:
                     # the last interval: what watching alone costs the app and its workers
-                    await _sleep_until(up + (intervals - 1) * interval)
-                    out.steady_from = time.time() - up
+                    await _sleep_until(up + (intervals - 1) * interval + slack(interval))
                     workers = children(app.pid)
                     before = process_cpu(app.pid), sum(process_cpu(w) for w in workers)
-                    await _sleep_until(up + intervals * interval)
+                    await _sleep_until(up + intervals * interval + slack(interval))
                     after = process_cpu(app.pid), sum(process_cpu(w) for w in workers)
                     out.steady_cpu = (after[0] - before[0], after[1] - before[1])
                 out.rss_app = peak_rss_mb(app.pid)
                 out.rss_workers = [peak_rss_mb(c) for c in children(app.pid)]
                 out.span = time.time() - up
         finally:
-            if app.returncode is None:
-                app.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(40):
-                    await app.wait()
-            except TimeoutError:
-                app.kill()
-                await app.wait()
+            await stop_app(app, 40)
             await reader
         if log_dir is not None:
-            await asyncio.to_thread(_keep_log, log_dir / f"watch-{kind}.log", lines)
+            await asyncio.to_thread(_keep_log, log_dir / f"watch-{kind}.log", log.lines)
         if watched:
-            checks = parse_checks(lines, up)
-            out.schedule = judge(checks, watched, interval, intervals * interval)
+            checks = parse_checks(log.lines, up)
+            out.schedule = judge(checks, watched, interval, intervals)
             out.alerts = judge_alerts(standin, edited)
     return out
+
+
+class _Log:
+    """The app's log, read as it comes, with the domains checked so far."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.checked: set[str] = set()
+        self._changed = asyncio.Event()
+
+    async def read(self, app: asyncio.subprocess.Process) -> None:
+        assert app.stderr is not None
+        while raw := await app.stderr.readline():
+            line = raw.decode("utf-8", "replace")
+            self.lines.append(line)
+            if (m := _LINE.match(line)) is not None:
+                self.checked.add(m["domain"])
+                self._changed.set()
+
+    async def wait_checked(self, domains: Sequence[str], *, timeout: float) -> None:  # noqa: ASYNC109
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while not set(domains) <= self.checked:
+                    self._changed.clear()
+                    await self._changed.wait()
 
 
 def _keep_log(path: Path, lines: list[str]) -> None:
@@ -492,7 +497,9 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
         if r.schedule is None or r.alerts is None:
             continue
         s, a = r.schedule, r.alerts
-        per = ", ".join(f"{n}: {d}" for n, d in sorted(s.counts.items()))
+        per = "; ".join(
+            f"{'·'.join(str(n) for n in pattern)}: {d}" for pattern, d in s.counts.most_common()
+        )
         rows.append(
             [
                 r.kind,
@@ -515,7 +522,7 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
         [
             "database",
             "fill",
-            f"checks per domain in intervals 2-{args.intervals} (checks: domains)",
+            f"checks in intervals 2·…·{args.intervals}: domains",
             "gaps within ± 10 %",
             "gap min / median / max",
             "duplicate checks",

@@ -142,13 +142,14 @@ def test_watch_bench_judges_the_schedule() -> None:
     def at(domain: str, *times: float) -> list[watch.Check]:
         return [watch.Check(t, domain, "recorded", 100.0, 2.0) for t in times]
 
-    # a and b: once per interval after their baselines; c: checked twice in a row
-    checks = at("a", 5, 65, 125) + at("b", 30, 89, 150) + at("c", 40, 70, 80) + at("d", 50)
-    schedule = watch.judge(checks, ["a", "b", "c", "d"], 60.0, 180.0)
-    assert schedule.counts == {2: 3, 0: 1}
+    # a and b: once per interval after their baselines (b's last one ends just after the
+    # interval's end: it still counts); c: checked twice in a row; d: only its baseline
+    checks = at("a", 5, 70, 130) + at("b", 30, 89, 185) + at("c", 40, 70, 80) + at("d", 50)
+    schedule = watch.judge(checks, ["a", "b", "c", "d"], 60.0, 3)
+    assert schedule.counts == {(1, 1): 2, (2, 0): 1, (0, 0): 1}
     assert schedule.duplicates == 1
-    assert schedule.gaps == [60.0, 61.0, 10.0]
-    assert schedule.within == pytest.approx(2 / 3)
+    assert schedule.gaps == [60.0, 96.0, 10.0]
+    assert schedule.within == pytest.approx(1 / 3)
     assert schedule.db_share == pytest.approx(0.02)
 
 

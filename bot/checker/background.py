@@ -111,6 +111,11 @@ class ProcessChecker:
         self._pending: dict[int, asyncio.Future[Report]] = {}
         self._ids = itertools.count(1)
 
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id, once started."""
+        return self._proc.pid if self._proc is not None else None
+
     def _ensure_started(self) -> Connection:
         if self._conn is not None:
             return self._conn
@@ -190,7 +195,10 @@ class ProcessChecker:
 
 
 def _worker_main(conn: Connection, settings: Settings, nice: int = 0) -> None:
-    if nice:
+    if nice:  # a lower priority than the parent's: out of any real-time class, then niced
+        with contextlib.suppress(OSError, AttributeError):
+            if os.sched_getscheduler(0) != os.SCHED_OTHER:
+                os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
         with contextlib.suppress(OSError):
             os.nice(nice)
     with contextlib.suppress(KeyboardInterrupt):

@@ -30,5 +30,9 @@ class WatchLane:
         async with asyncio.timeout(self._guard):
             return await self._checker.check(domain)
 
+    @property
+    def pid(self) -> int | None:
+        return self._checker.pid
+
     def close(self) -> None:
         self._checker.close()

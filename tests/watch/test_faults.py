@@ -201,10 +201,8 @@ def lock(path: Path) -> sqlite3.Connection:
     return other
 
 
-async def test_a_locked_sqlite_database_delays_checks_and_loses_nothing(
-    slow_lock_store: tuple[Store, Path],
-) -> None:
-    store, path = slow_lock_store
+async def watched_and_due(store: Store) -> tuple[Clock, Checker, Scheduler]:
+    """a.x watched in T1/C1, now due, and about to be found worse."""
     clock, checker = Clock(), Checker()
     config = WatchConfig(interval=HOUR)
     service = WatchService(store, config, clock=clock)
@@ -212,6 +210,14 @@ async def test_a_locked_sqlite_database_delays_checks_and_loses_nothing(
     await service.add(Conversation("T1", "C1"), user="U1", baselines={"a.x": make("a.x")})
     checker.reports["a.x"] = make("a.x", findings=[("tlsrpt_missing", "a.x")])
     clock.advance(2 * HOUR)
+    return clock, checker, scheduler
+
+
+async def test_a_locked_sqlite_database_delays_checks_and_loses_nothing(
+    slow_lock_store: tuple[Store, Path],
+) -> None:
+    store, path = slow_lock_store
+    clock, checker, scheduler = await watched_and_due(store)
 
     other = lock(path)
     try:
@@ -243,13 +249,7 @@ async def test_a_locked_sqlite_database_delays_checks_and_loses_nothing(
 
 
 async def test_postgres_connections_dropped_between_checks_are_replaced(pg_store: Store) -> None:
-    clock, checker = Clock(), Checker()
-    config = WatchConfig(interval=HOUR)
-    service = WatchService(pg_store, config, clock=clock)
-    scheduler = Scheduler(pg_store, config, checker, clock=clock, owner="one", retry_delays=())
-    await service.add(Conversation("T1", "C1"), user="U1", baselines={"a.x": make("a.x")})
-    checker.reports["a.x"] = make("a.x", findings=[("tlsrpt_missing", "a.x")])
-    clock.advance(2 * HOUR)
+    _, checker, scheduler = await watched_and_due(pg_store)
 
     async def drop_every_connection() -> None:
         async with pg_store.engine.connect() as conn:

@@ -19,11 +19,6 @@ from typing import Any
 from bot.checker.findings import CODES
 from bot.checker.model import Finding, Report
 from bot.slack.blocks.ids import (
-    ACTION_DNS,
-    ACTION_EXPLAIN,
-    ACTION_MX,
-    ACTION_POLICY,
-    ACTION_RECHECK,
     ACTION_UNWATCH,
 )
 from bot.slack.blocks.parts import (
@@ -39,7 +34,7 @@ from bot.slack.blocks.parts import (
     header,
     section,
 )
-from bot.slack.blocks.result_builder import finding_text, mx_row
+from bot.slack.blocks.result_builder import finding_text, mx_row, result_buttons
 from bot.slack.mrkdwn import code_block, escape, inline_code, prose, truncate
 from bot.watch.events import (
     CERT_EXPIRING,
@@ -82,14 +77,7 @@ def actions(domain: str) -> Block:
     return {
         "type": "actions",
         "block_id": ALERT_ACTIONS_BLOCK_ID,
-        "elements": [
-            button("Policy file", ACTION_POLICY, domain),
-            button("DNS records", ACTION_DNS, domain),
-            button("MX & TLS", ACTION_MX, domain),
-            button("Explain in thread", ACTION_EXPLAIN, domain),
-            button("Re-check", ACTION_RECHECK, domain),
-            button("Unwatch", ACTION_UNWATCH, domain),
-        ],
+        "elements": [*result_buttons(domain), button("Unwatch", ACTION_UNWATCH, domain)],
     }
 
 

@@ -65,18 +65,22 @@ def build_result_message(report: Report, *, cached_age: float | None = None) -> 
         {
             "type": "actions",
             "block_id": ACTIONS_BLOCK_ID,
-            "elements": [
-                button("Policy file", ACTION_POLICY, domain),
-                button("DNS records", ACTION_DNS, domain),
-                button("MX & TLS", ACTION_MX, domain),
-                button("Explain in thread", ACTION_EXPLAIN, domain),
-                button("Re-check", ACTION_RECHECK, domain),
-                button("Watch", ACTION_WATCH, domain),
-            ],
+            "elements": [*result_buttons(domain), button("Watch", ACTION_WATCH, domain)],
         },
     ]
     blocks = head + _findings_blocks(report, head, tail) + tail
     return {"text": fallback_text(report), "blocks": blocks}
+
+
+def result_buttons(domain: str) -> list[dict[str, Any]]:
+    """The buttons every message about a domain's check carries (results and alerts)."""
+    return [
+        button("Policy file", ACTION_POLICY, domain),
+        button("DNS records", ACTION_DNS, domain),
+        button("MX & TLS", ACTION_MX, domain),
+        button("Explain in thread", ACTION_EXPLAIN, domain),
+        button("Re-check", ACTION_RECHECK, domain),
+    ]
 
 
 def fallback_text(report: Report) -> str:

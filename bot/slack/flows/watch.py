@@ -40,7 +40,7 @@ from bot.slack.blocks.watch_builder import (
 )
 from bot.slack.checking import admit, obtain
 from bot.slack.flows.replies import CANNOT_POST, slack_error
-from bot.slack.parse import parse_request
+from bot.slack.parse import ParsedRequest, parse_request
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
 from bot.store.engine import TRANSIENT_ERRORS
@@ -112,6 +112,19 @@ async def _watching(watch: WatchService, record: RequestRecord, asker: Asker, te
     await tell(build_watching_list(rows, now=watch.clock(), interval=watch.config.interval))
 
 
+async def _domains(
+    services: Services, record: RequestRecord, text: str, tell: Tell
+) -> ParsedRequest | None:
+    """The domains of a watch or unwatch request; None (usage told) when it asks for help."""
+    parsed = parse_request(text, max_domains=services.max_domains)
+    if parsed.wants_help or not (parsed.domains or parsed.errors):
+        record.outcome = "help"
+        await tell(build_watch_usage(services.max_domains))
+        return None
+    record.domains = parsed.domains
+    return parsed
+
+
 async def _unwatch(
     services: Services,
     watch: WatchService,
@@ -120,12 +133,9 @@ async def _unwatch(
     asker: Asker,
     tell: Tell,
 ) -> None:
-    parsed = parse_request(text, max_domains=services.max_domains)
-    if parsed.wants_help or not (parsed.domains or parsed.errors):
-        record.outcome = "help"
-        await tell(build_watch_usage(services.max_domains))
+    parsed = await _domains(services, record, text, tell)
+    if parsed is None:
         return
-    record.domains = parsed.domains
     removed = await watch.remove(asker.conversation, parsed.domains) if parsed.domains else []
     not_watched = [d for d in parsed.domains if d not in removed]
     if not removed:
@@ -144,17 +154,14 @@ async def watch_domains(
     client: AsyncWebClient,
     tell: Tell,
 ) -> None:
-    parsed = parse_request(text, max_domains=services.max_domains)
-    if parsed.wants_help or not (parsed.domains or parsed.errors):
-        record.outcome = "help"
-        await tell(build_watch_usage(services.max_domains))
+    parsed = await _domains(services, record, text, tell)
+    if parsed is None:
         return
     problems = list(parsed.errors)
     if not parsed.domains:
         record.outcome = "invalid"
         await tell(build_watch_result(problems=problems, interval=watch.config.interval))
         return
-    record.domains = parsed.domains
     where = asker.conversation
     existing = await watch.find(where, parsed.domains)
     already = [d for d in parsed.domains if d in existing and not existing[d].paused]

@@ -9,7 +9,7 @@ clicker alone.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,29 +23,30 @@ from bot.slack.flows.watch import Asker, run_watch_verb
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
 
+if TYPE_CHECKING:
+    from bot.slack.listeners.actions.buttons import ButtonFlow
+
 NO_DOMAIN = "That button does not carry a domain I can watch."
 
 
-async def run_watch_button(
-    services: Services,
-    record: RequestRecord,
-    *,
-    click: Click,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-) -> None:
-    await _verb("watch", services, record, click, client, respond, click.domain, click.channel)
+def verb_button(verb: str) -> ButtonFlow:
+    """The flow of the **Watch** (`verb` "watch") or **Unwatch** ("unwatch") button."""
+
+    async def flow(
+        services: Services,
+        record: RequestRecord,
+        *,
+        click: Click,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await _verb(verb, services, record, click, client, respond, click.domain, click.channel)
+
+    return flow
 
 
-async def run_unwatch_button(
-    services: Services,
-    record: RequestRecord,
-    *,
-    click: Click,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-) -> None:
-    await _verb("unwatch", services, record, click, client, respond, click.domain, click.channel)
+run_watch_button = verb_button("watch")
+run_unwatch_button = verb_button("unwatch")
 
 
 async def run_home_unwatch(
