@@ -365,7 +365,7 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> a
     return args
 
 
-def set_realtime(on: bool) -> bool:
+def set_realtime(on: bool, priority: int = 1) -> bool:
     """SCHED_FIFO priority 1 for this process and the children it starts (or back to normal).
 
     On a shared machine, other processes' CPU load otherwise delays every wake-up of the
@@ -375,7 +375,7 @@ def set_realtime(on: bool) -> bool:
     """
     try:
         if on:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
         else:
             os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     except (OSError, AttributeError):

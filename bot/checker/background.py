@@ -195,14 +195,25 @@ class ProcessChecker:
 
 
 def _worker_main(conn: Connection, settings: Settings, nice: int = 0) -> None:
-    if nice:  # a lower priority than the parent's: out of any real-time class, then niced
-        with contextlib.suppress(OSError, AttributeError):
-            if os.sched_getscheduler(0) != os.SCHED_OTHER:
-                os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
-        with contextlib.suppress(OSError):
-            os.nice(nice)
+    if nice:
+        _lower_priority(nice)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_worker(conn, settings))
+
+
+def _lower_priority(nice: int) -> None:
+    """Run below the parent: one real-time priority lower if it runs real-time (benches
+    under SCHED_FIFO), else `nice` more (out of the real-time class if it was at its floor)."""
+    with contextlib.suppress(OSError, AttributeError):
+        policy = os.sched_getscheduler(0)
+        if policy in (os.SCHED_FIFO, os.SCHED_RR):
+            priority = os.sched_getparam(0).sched_priority
+            if priority > os.sched_get_priority_min(policy):
+                os.sched_setscheduler(0, policy, os.sched_param(priority - 1))
+                return
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    with contextlib.suppress(OSError):
+        os.nice(nice)
 
 
 async def _worker(conn: Connection, settings: Settings) -> None:

@@ -289,3 +289,40 @@ async def test_shutdown_lets_an_alert_post_in_flight_finish(app: WatchApp) -> No
     (row,) = await ledger(app, "C0GENERAL", d)
     assert row.status == "posted"
     assert len(app.alerts()) == 1
+
+
+async def test_a_watch_the_database_cannot_store_is_taken_back(
+    slow_lock_store: tuple[Store, Path], testbed: Testbed
+) -> None:
+    store, path = slow_lock_store
+    async with watching_app(store, testbed) as app:
+        d = await app.serve(healthy(fresh_domain("nodb")))
+        other = lock(path)  # another writer holds the database: the watch cannot be stored
+        try:
+            _, url = await app.command(f"watch {d}")
+        finally:
+            other.rollback()
+            other.close()
+        (answer,) = app.answers(url)
+        assert "my database is not answering" in answer
+        assert "Nothing was changed" in answer
+        (posted,) = app.h.standin.calls_to("chat.postMessage")
+        (deleted,) = app.h.standin.calls_to("chat.delete")
+        assert deleted.args["channel"] == posted.args["channel"]
+        assert await app.service.of_team(app.h.slack.team_id) == []
+
+
+async def test_with_watch_off_only_alerts_are_delivered(sqlite_store: Store) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    service = WatchService(sqlite_store, WatchConfig(enabled=False))
+    checker = Checker()
+    service.start(
+        check=checker, client=AsyncWebClient(), tokens=SingleWorkspaceToken("xoxb-unused")
+    )
+    try:
+        assert service.scheduler is None
+        assert service.deliverer is not None
+    finally:
+        await service.stop()
+    assert checker.calls == {}
