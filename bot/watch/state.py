@@ -24,7 +24,7 @@ new expiry, so a new identity.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.checker.model import CertInfo, Mode, Report, Status
@@ -89,7 +89,41 @@ class DomainState:
         return set(self.findings)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies, and this runs for every watch check.
+        policy = self.policy
+        return {
+            "checked_at": self.checked_at,
+            "status": self.status,
+            "mode": self.mode,
+            "record_id": self.record_id,
+            "findings": [
+                {"code": f.code, "subject": f.subject, "severity": f.severity}
+                for f in self.findings
+            ],
+            "mx": list(self.mx),
+            "policy": None
+            if policy is None
+            else {
+                "id": policy.id,
+                "text": policy.text,
+                "mode": policy.mode,
+                "max_age": policy.max_age,
+                "fetched_at": policy.fetched_at,
+            },
+            "certs": [
+                {
+                    "id": c.id,
+                    "host": c.host,
+                    "where": c.where,
+                    "not_after": c.not_after,
+                    "days_left": c.days_left,
+                }
+                for c in self.certs
+            ],
+            "incidents": [{"id": i.id, "level": i.level} for i in self.incidents],
+            "last_incident": self.last_incident,
+            "incident_seq": self.incident_seq,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DomainState:

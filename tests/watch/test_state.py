@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from reports import DOMAIN, make, policy_text
 
@@ -77,3 +78,12 @@ def test_an_invalid_certificate_is_not_tracked_for_expiry() -> None:
     state = snapshot(report)
     assert f"mx1.{DOMAIN}" not in {c.host for c in state.certs}
     assert state.status == "fail"
+
+
+def test_the_hand_written_json_is_every_field() -> None:
+    import dataclasses
+
+    state = snapshot(make(mx_days={f"mx1.{DOMAIN}": 3}, findings=[("tlsrpt_missing", DOMAIN)]))
+    state = dataclasses.replace(state, last_incident=2, incident_seq=2)
+    as_json = json.dumps(state.to_json(), sort_keys=True)
+    assert as_json == json.dumps(dataclasses.asdict(state), sort_keys=True)
