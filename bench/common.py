@@ -389,9 +389,10 @@ def scheduling() -> str:
     except (OSError, AttributeError):
         return "unknown"
     if policy == getattr(os, "SCHED_FIFO", -1):
+        priority = os.sched_getparam(0).sched_priority
         return (
-            "SCHED_FIFO 1 (--realtime: bench, testbed and measured processes are not delayed "
-            "by other load)"
+            f"SCHED_FIFO {priority} (--realtime: bench, testbed and measured processes are not "
+            "delayed by other load)"
         )
     return "normal (SCHED_OTHER): other load on the machine can delay the measured processes"
 
