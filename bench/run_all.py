@@ -1,4 +1,4 @@
-"""Run all five benches with their defaults and write bench/results/latest.md.
+"""Run all six benches with their defaults and write bench/results/latest.md.
 
     .venv/bin/python -m bench.run_all [--quick] [--no-install]
 
@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from bench import latency, many, peers, slack_ack, watch
+from bench import latency, many, peers, slack_ack, tlsrpt, watch
 from bench.common import ROOT, header, set_realtime
 
 RESULTS = ROOT / "bench" / "results" / "latest.md"
@@ -45,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("peers", rt, lambda: peers.run(0.025, 1 if q else 11, quick=q)),
         ("many", False, lambda: many.run(20 if q else 1000, [0.0, 0.025])),
         ("slack", rt, lambda: slack_ack.run(10 if q else 100, [1, 10, 50], 0.025)),
-        # Bench 5 keeps a core busy for minutes: normal priority, like bench 3.
+        ("tlsrpt", False, lambda: tlsrpt.run(0.5 if q else 10.0, 1 if q else 5)),
+        # The watch bench keeps a core busy for minutes: normal priority, like bench 3.
         ("watch", False, lambda: watch.run(WATCH_QUICK if q else [])),
     ]
     parts = [header("mtasts-bot benchmarks", "bench.run_all", *(argv or sys.argv[1:]))]

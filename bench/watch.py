@@ -1,4 +1,4 @@
-"""Bench 5: watching 2,000 domains, on SQLite and on PostgreSQL, while people use the app.
+"""Bench 6: watching 2,000 domains, on SQLite and on PostgreSQL, while people use the app.
 
     .venv/bin/python -m bench.watch [--domains 2000] [--interval 60] [--intervals 3]
                                     [--databases sqlite,postgresql] [--edits 20]
@@ -471,7 +471,7 @@ async def _run(args: argparse.Namespace) -> list[Run]:
 
 def report(runs: Sequence[Run], args: argparse.Namespace) -> str:
     text = header(
-        "Bench 5: watching domains (scheduler, alerts, and the /mtasts path meanwhile)",
+        "Bench 6: watching domains (scheduler, alerts, and the /mtasts path meanwhile)",
         "bench.watch",
         "--domains",
         args.domains,

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from bench import latency, many, peers, slack_ack, watch
+from bench import latency, many, peers, slack_ack, tlsrpt, watch
 from bench.common import median, percentile, table
 
 pytestmark = pytest.mark.slow
@@ -176,3 +176,13 @@ def test_watch_bench() -> None:
         ("watching 4 (sqlite)", "cached"),
     ]
     assert all(r["missing"] == "0" for r in acks)
+
+
+def test_tlsrpt_bench() -> None:
+    text = tlsrpt.run(0.2, 1)
+    print(text)
+    _check_header(text, "bench.tlsrpt")
+    rows = _rows(text, "input")
+    assert [r["input"] for r in rows] == ["report.json", "report.json.gz"]
+    assert rows[0]["failure details"] == rows[1]["failure details"]
+    assert all(r["total CPU"].startswith("**") for r in rows)

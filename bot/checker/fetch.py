@@ -69,6 +69,16 @@ class _PinnedResolver(AbstractResolver):
         return None
 
 
+def _bounded_window_socket(addr_info: tuple[Any, ...]) -> socket.socket:
+    """A socket whose receive buffer (the TCP window offered) fits a policy, not the
+    megabytes the kernel would grow it to: a server pushing a 10 MB body gets to hand
+    over about that much before the checker, having read 64 KiB, hangs up."""
+    family, type_, proto = addr_info[0], addr_info[1], addr_info[2]
+    sock = socket.socket(family=family, type=type_, proto=proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, limits.POLICY_RECEIVE_BUFFER)
+    return sock
+
+
 async def fetch_policy(
     domain: str,
     addresses: list[str],
@@ -90,6 +100,7 @@ async def fetch_policy(
         use_dns_cache=False,
         force_close=True,
         limit=4,
+        socket_factory=_bounded_window_socket,
     )
     headers = {
         "User-Agent": limits.USER_AGENT.format(version=__version__),

@@ -42,6 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.health import Probed
 from bot.store.url import DatabaseUrl
 
 SQLITE_BUSY_TIMEOUT = 5.0  # seconds a write waits for SQLite's write lock
@@ -107,6 +108,12 @@ class Store:
         finally:
             self.db_seconds += time.perf_counter() - start
             self.transactions += 1
+
+    async def ping(self) -> Probed:
+        """For /healthz: can the database answer a query now?"""
+        async with self.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+        return Probed(True, {"dialect": self.dialect})
 
     def insert(self, table: sa.Table) -> Any:
         """INSERT that can say ON CONFLICT DO NOTHING on either database."""

@@ -42,6 +42,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.metrics import Metrics
 from bot.slack.blocks.alert_builder import build_resolved
 from bot.slack.flows.replies import RESTRICTED
 from bot.slack.tokens import BotTokens
@@ -92,8 +93,10 @@ class Deliverer:
         clock: Clock = time.time,
         lease: float = SEND_LEASE,
         backoff_base: float = BACKOFF_BASE,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.client = client
         self.tokens = tokens
         self.clock = clock
@@ -209,6 +212,8 @@ class Deliverer:
             return await self._retry_or_fail(row, type(exc).__name__)
         ts = str(response.get("ts") or "")
         await self._mark_posted(row, ts, thread_ts)
+        if self.metrics is not None:
+            self.metrics.alert_posted(row.kind)
         log.info(
             "alert posted id=%s kind=%s domain=%s team=%s channel=%s",
             row.id,

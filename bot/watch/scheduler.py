@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.checker.model import Report
+from bot.metrics import Metrics
 from bot.slack.reqlog import format_fields
 from bot.store import domains
 from bot.store.domains import DomainRow
@@ -90,7 +91,9 @@ class Scheduler:
         lease: float = DEFAULT_LEASE,
         on_alerts: Callable[[], None] | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.store = store
         self.config = config
         self._check = check
@@ -140,10 +143,13 @@ class Scheduler:
 
     async def _claim(self, limit: int) -> list[str]:
         start = time.perf_counter()
+        now = self.clock()
         async with self.store.write(durable=False) as conn:
             rows = await domains.claim_due(
-                conn, owner=self.owner, now=self.clock(), lease=self.lease, limit=limit
+                conn, owner=self.owner, now=now, lease=self.lease, limit=limit
             )
+        if rows and self.metrics is not None:
+            self.metrics.set_scheduler_lag(now - rows[0].next_check_at)  # the most overdue
         if rows:
             spent = time.perf_counter() - start
             self.db_seconds += spent
@@ -358,9 +364,12 @@ class Scheduler:
     async def _idle(self) -> float:
         async with self.store.read() as conn:
             due = await domains.next_due(conn)
+        now = self.clock()
+        if self.metrics is not None:
+            self.metrics.set_scheduler_lag(now - due if due is not None else 0.0)
         if due is None:
             return MAX_IDLE
-        return min(max(due - self.clock(), 0.0), MAX_IDLE)
+        return min(max(due - now, 0.0), MAX_IDLE)
 
     async def _pause(self, seconds: float) -> None:
         if seconds <= 0:

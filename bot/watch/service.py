@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.checker.model import Report
+from bot.metrics import Metrics
 from bot.slack.tokens import BotTokens
 from bot.store import alerts, domains, watches
 from bot.store.engine import Store
@@ -189,9 +190,10 @@ class WatchService:
         client: AsyncWebClient,
         tokens: BotTokens,
         owner: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """Run the alert deliverer and (unless MTASTS_WATCH=off) the scheduler."""
-        self.deliverer = Deliverer(self.store, client, tokens, clock=self.clock)
+        self.deliverer = Deliverer(self.store, client, tokens, clock=self.clock, metrics=metrics)
         self._tasks.append(asyncio.create_task(self.deliverer.run(), name=DELIVERY_TASK))
         if self.config.enabled:
             self.scheduler = Scheduler(
@@ -201,6 +203,7 @@ class WatchService:
                 clock=self.clock,
                 owner=owner,
                 on_alerts=self.deliverer.wake,
+                metrics=metrics,
             )
             self._tasks.append(asyncio.create_task(self.scheduler.run(), name="mtasts-scheduler"))
         log.info(

@@ -41,6 +41,7 @@ SHOTS: tuple[tuple[str, str], ...] = (
     ("result-error.png", "mx-expired.example"),
     # the alert the demo's watch posts when good.example's policy changes under the same id
     ("alert-policy-changed.png", "good.example.alert"),
+    ("tlsrpt-summary.png", "mx-expired.example.tlsrpt"),  # a TLS-RPT report shared in a DM
 )
 WIDTH = 900
 SCALE = 1  # device pixels per CSS pixel

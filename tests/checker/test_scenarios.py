@@ -4,38 +4,20 @@ report for each domain (bot/testbed/scenarios.py); this holds the checker to it.
 
 from __future__ import annotations
 
-import asyncio
 import json
+from dataclasses import replace
 
 import pytest
-import pytest_asyncio
 
-from bot.checker.engine import check
 from bot.checker.findings import CODES
-from bot.checker.model import Report
-from bot.testbed.bed import Testbed
+from bot.checker.model import Report, report_from_json
 from bot.testbed.scenario import Scenario
 from bot.testbed.scenarios import SCENARIOS
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def reports(testbed: Testbed) -> dict[str, Report]:
-    """All scenarios checked once, a dozen at a time (as the CLI would).
-
-    The scenarios with a deliberately short budget (tag "slow": they wait for a step
-    to be cut off) run together afterwards, so the load of the others cannot eat
-    into their one-second budget."""
-    gate = asyncio.Semaphore(12)
-
-    async def one(sc: Scenario) -> Report:
-        async with gate:
-            return await check(sc.domain, testbed.settings_for(sc))
-
-    quick = [sc for sc in SCENARIOS if "slow" not in sc.tags]
-    slow = [sc for sc in SCENARIOS if "slow" in sc.tags]
-    results = await asyncio.gather(*(one(sc) for sc in quick))
-    results += await asyncio.gather(*(check(sc.domain, testbed.settings_for(sc)) for sc in slow))
-    return {r.domain: r for r in results}
+@pytest.fixture
+def reports(catalogue_reports: dict[str, Report]) -> dict[str, Report]:
+    return catalogue_reports
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda sc: sc.domain)
@@ -104,3 +86,13 @@ def test_delegation_shows_where_the_record_lives(reports: dict[str, Report]) -> 
     assert "_mta-sts.gone-provider.example does not exist" in dangling.message
     assert dangling.fix is not None
     assert "replace the CNAME" in dangling.fix
+
+
+def test_json_report_reads_back_into_the_same_report(reports: dict[str, Report]) -> None:
+    """What a cache in Redis (or a store) keeps is the JSON form; reading it back must
+    give the very report, for every scenario (every finding code, every optional part)."""
+    for report in reports.values():
+        text = json.dumps(report.to_json())
+        back = report_from_json(json.loads(text))
+        assert back == replace(report, duration_ms=round(report.duration_ms, 1))
+        assert json.dumps(back.to_json()) == text

@@ -10,6 +10,7 @@ a `SlackStandin`, and sends it requests signed like Slack's. The checker is a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from slack_bolt.app.async_app import AsyncApp
 from bot.checker.findings import finding
 from bot.checker.model import MxHost, Policy, Record, Report, Tls, TlsRpt
 from bot.checker.settings import Settings
+from bot.metrics import Metrics
 from bot.slack.app import build_app, build_services, make_client
 from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
 from bot.slack.config import SlackConfig
@@ -34,6 +36,7 @@ from bot.watch.service import WatchService
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-0000-secret-token"
+WAIT = 30.0  # seconds a test waits for the app to post or go idle before it fails
 
 
 def make_report(domain: str, *, failing: bool = False) -> Report:
@@ -148,12 +151,13 @@ class Harness:
 
     async def idle(self) -> None:
         """Wait until every listener has finished (no sleeping)."""
-        assert await self.services.tracker.wait_idle(5), "listeners still busy after 5 s"
+        # Generous: it only matters when something is wrong, or the machine very busy.
+        assert await self.services.tracker.wait_idle(WAIT), f"listeners still busy after {WAIT} s"
 
     async def wait_for(
         self,
         predicate: Callable[[list[Call]], Any],
-        timeout: float = 5.0,  # noqa: ASYNC109 - passed on to the stand-in
+        timeout: float = WAIT,  # noqa: ASYNC109 - passed on to the stand-in
     ) -> Any:
         return await self.standin.wait_for(predicate, timeout=timeout)
 
@@ -166,22 +170,46 @@ async def running_app(
     limiter: RateLimiter | None = None,
     clock: Callable[[], float] | None = None,
     cache: ResultCache | None = None,
+    standin: SlackStandin | None = None,
+    redis_url: str | None = None,
+    redis_prefix: str = "mtasts:",
+    checker: FakeChecker | None = None,
     watch: WatchService | None = None,
     settings: Settings | None = None,
 ) -> AsyncIterator[Harness]:
-    checker = FakeChecker()
-    async with SlackStandin() as standin, aiohttp.ClientSession() as session:
+    """One app served on a random port. Pass `standin` (and `redis_url`, `redis_prefix`)
+    to run several instances as one deployment: one Slack, one Redis."""
+    checker = checker or FakeChecker()
+    async with contextlib.AsyncExitStack() as stack:
+        if standin is None:
+            standin = await stack.enter_async_context(SlackStandin())
+        session = await stack.enter_async_context(aiohttp.ClientSession())
         config = SlackConfig(
             bot_token=BOT_TOKEN,
             signing_secret=SIGNING_SECRET,
             api_url=standin.api_url,
             cache_ttl=cache_ttl,
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
             **({"settings": settings} if settings is not None else {}),
         )
-        memory = MemoryResultCache(
-            check or checker, ttl=cache_ttl, check_timeout=10, **({"clock": clock} if clock else {})
+        metrics = Metrics()
+        if cache is None and redis_url is None:
+            cache = MemoryResultCache(
+                check or checker,
+                ttl=cache_ttl,
+                check_timeout=10,
+                metrics=metrics,
+                **({"clock": clock} if clock else {}),
+            )
+        services = build_services(
+            config,
+            check=check or checker,
+            cache=cache,
+            limiter=limiter,
+            metrics=metrics,
+            watch=watch,
         )
-        services = build_services(config, cache=cache or memory, limiter=limiter, watch=watch)
         app = build_app(config, client=make_client(config, retry_backoff=0.01), services=services)
         runner = web.AppRunner(make_web_app(app), access_log=None)
         await runner.setup()
@@ -205,7 +233,7 @@ async def running_app(
                 gate.set()
             await services.tracker.wait_idle(5)
             await runner.cleanup()
-            await memory.aclose()
+            await services.aclose()
 
 
 def web_calls(calls: list[Call]) -> list[Call]:

@@ -37,6 +37,12 @@ def build_help_message() -> dict[str, Any]:
         "• *Re-check* — check again now, without the cached result.\n"
         "• *Watch* — watch the domain in this conversation."
     )
+    reports = (
+        "*TLS-RPT reports*\n"
+        "Share a report file with me (`.json`, `.json.gz` or a `.zip` of them) in a direct "
+        "message, or in a channel with a mention, or paste its JSON: I explain what failed, "
+        "where and why, and check whether it is still broken."
+    )
     text = (
         f"Usage: /mtasts example.com [more domains, up to {MAX_DOMAINS}], "
         "or mention @mtasts with a domain."
@@ -47,6 +53,7 @@ def build_help_message() -> dict[str, Any]:
             section(usage),
             section(watching),
             section(buttons),
+            section(reports),
             context("MTA-STS is RFC 8461; TLS-RPT is RFC 8460."),
         ],
     }
