@@ -224,6 +224,13 @@ async def test_run_serves_until_sigterm_and_logs_no_secret(tmp_path: Path) -> No
             port = int(lines[-1].split("port=")[1].split()[0])
             async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
                 assert r.status == 200
+                health = await r.json()
+            # the database of watches, opened and migrated at start-up, is a required check
+            assert health["checks"]["database"] == {
+                "ok": True,
+                "required": True,
+                "dialect": "sqlite",
+            }
             proc.send_signal(signal.SIGTERM)
             async with asyncio.timeout(10):
                 rest = (await proc.stderr.read()).decode()
