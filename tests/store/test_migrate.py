@@ -83,3 +83,17 @@ async def test_a_newer_schema_than_this_code_knows_stops_start_up(tmp_path: Path
         await open_store(environ={"MTASTS_DATABASE_URL": f"sqlite:///{path}"})
     assert "cannot migrate" in str(caught.value)
     assert "9999" in str(caught.value)
+
+
+def test_the_migrations_ship_with_the_package() -> None:
+    """`pip install .` carries them: the revisions are a package, the template package data."""
+    import tomllib
+
+    from setuptools import find_packages
+
+    root = Path(__file__).resolve().parents[2]
+    assert "bot.store.migrations.versions" in find_packages(str(root), include=["bot*"])
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    data = config["tool"]["setuptools"]["package-data"]["bot.store.migrations"]
+    assert "script.py.mako" in data
+    assert (root / "bot/store/migrations/script.py.mako").exists()
