@@ -216,7 +216,8 @@ async def test_run_serves_until_sigterm_and_logs_no_secret(tmp_path: Path) -> No
         assert proc.stderr is not None
         lines: list[str] = []
         try:
-            async with asyncio.timeout(10):
+            # start-up opens and migrates the database too: a bound for a very busy machine
+            async with asyncio.timeout(30):
                 while "serving mode=http" not in (lines[-1] if lines else ""):
                     line = (await proc.stderr.readline()).decode()
                     assert line, "".join(lines)
