@@ -1,4 +1,4 @@
-"""Run all five benches with their defaults and write bench/results/latest.md.
+"""Run all six benches with their defaults and write bench/results/latest.md.
 
     .venv/bin/python -m bench.run_all [--quick] [--no-install]
 
@@ -13,10 +13,14 @@ import sys
 import time
 from collections.abc import Sequence
 
-from bench import latency, many, peers, slack_ack, tlsrpt
+from bench import latency, many, peers, slack_ack, tlsrpt, watch
 from bench.common import ROOT, header, set_realtime
 
 RESULTS = ROOT / "bench" / "results" / "latest.md"
+WATCH_QUICK = [
+    *("--domains", "40", "--interval", "3", "--intervals", "3", "--databases", "sqlite"),
+    *("--edits", "2", "--requests", "10", "--level", "5"),
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,8 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         peers.install_peers()
     q = args.quick
     # Benches 1, 2 and 4 mostly wait on the network: under SCHED_FIFO other load on a
-    # shared machine cannot delay them. Bench 3 is CPU-bound at D=0; it runs normally so
-    # it never starves other work on the machine.
+    # shared machine cannot delay them. Bench 3 is CPU-bound at D=0 and bench 5 runs for
+    # minutes; they run normally so they never starve other work on the machine.
     rt = not args.no_realtime
     jobs = [
         ("latency", rt, lambda: latency.run(0.025, 3 if q else 15)),
@@ -42,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("many", False, lambda: many.run(20 if q else 1000, [0.0, 0.025])),
         ("slack", rt, lambda: slack_ack.run(10 if q else 100, [1, 10, 50], 0.025)),
         ("tlsrpt", False, lambda: tlsrpt.run(0.5 if q else 10.0, 1 if q else 5)),
+        # The watch bench keeps a core busy for minutes: normal priority, like bench 3.
+        ("watch", False, lambda: watch.run(WATCH_QUICK if q else [])),
     ]
     parts = [header("mtasts-bot benchmarks", "bench.run_all", *(argv or sys.argv[1:]))]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,7 @@ from bot.slack.services import Services
 
 if TYPE_CHECKING:
     from bot.slack.oauth.stores import Database
+    from bot.watch.service import WatchService
 
 AUTHORIZE_FAILED = (
     ":warning: I couldn't confirm my own Slack token just now, so I can't answer. "
@@ -285,6 +286,7 @@ def build_services(
     limiter: RateLimiter | None = None,
     logger: logging.Logger | None = None,
     metrics: Metrics | None = None,
+    watch: WatchService | None = None,
 ) -> Services:
     """What the listeners share: in this process, or in Redis when `config.redis_url` is set
     (each Redis concern falling back to its in-process twin while Redis is away). A `cache`
@@ -335,6 +337,7 @@ def build_services(
         metrics=metrics,
         health=health,
         redis=redis,
+        watch=watch,
     )
 
 
