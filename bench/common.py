@@ -50,6 +50,7 @@ from bot.testbed.smtp import SmtpServer, _DelayedSMTP, _Sink
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+STDOUT_LINE = 4 * 1024 * 1024  # bytes: the testbed's JSON line (5,000 domains is ~130 KB)
 DNS_RCVBUF = 8 * 1024 * 1024  # bytes; the default (~200 KiB) drops bursts of >~300 queries
 
 
@@ -226,6 +227,7 @@ class TestbedProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=ROOT,
+            limit=STDOUT_LINE,  # the first line lists every domain
         )
         assert self.proc.stdout is not None
         async with asyncio.timeout(120):

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from bench import latency, many, peers, slack_ack, tlsrpt, watch
+from bench import latency, many, multi_instance, peers, slack_ack, tlsrpt, watch
 from bench.common import median, percentile, table
 
 pytestmark = pytest.mark.slow
@@ -186,3 +186,34 @@ def test_tlsrpt_bench() -> None:
     assert [r["input"] for r in rows] == ["report.json", "report.json.gz"]
     assert rows[0]["failure details"] == rows[1]["failure details"]
     assert all(r["total CPU"].startswith("**") for r in rows)
+
+
+async def test_multi_instance_bench(pg_url: str, redis_url: str) -> None:
+    from real_services import test_database_url
+
+    args = multi_instance.options(
+        ["--instances", "2", "--parts", "once", "--once", "6", "--level", "3",
+         "--delay-ms", "0", "--database", test_database_url(), "--redis", redis_url]
+    )  # fmt: skip
+    text = await multi_instance.run(args)
+    print(text)
+    _check_header(text, "bench.multi_instance")
+    (once,) = _rows(text, "requests")
+    assert (once["requests"], once["answered once"], once["never"]) == ("6", "6", "0")
+    assert once["more than once"] == "0"
+
+
+def test_multi_instance_report_of_the_scheduler() -> None:
+    args = multi_instance.options(["--instances", "3", "--domains", "50", "--concurrency", "4"])
+    rows = [
+        multi_instance.Throughput(1, checks=40, seconds=2.0, cpu=0.5, delay_ms=100),
+        multi_instance.Throughput(3, checks=110, seconds=2.0, cpu=1.5, delay_ms=100),
+    ]
+    text = multi_instance.report(args, [], None, rows)
+    table_rows = _rows(text, "D")
+    assert [(r["checks/s"], r["vs 1 instance"]) for r in table_rows] == [
+        ("20.0", "1.00x"),
+        ("55.0", "2.75x"),
+    ]
+    assert table_rows[1]["domains checked twice (db / logs)"] == "0 / 0"
+    assert "at most 4 domains at once" in text

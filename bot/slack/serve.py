@@ -2,8 +2,11 @@
 
 `run()` is what `mtasts serve [--port]` calls. It first opens the database
 (migrating it; a database that cannot be used stops start-up with one line,
-exit 2), then checks the tokens, starts watching (the scheduler and alert
-delivery, bot/watch) and serves. Without SLACK_APP_TOKEN the app
+exit 2; on SQLite, so does a second watch scheduler on the same file,
+bot/watch/sqlite_guard.py), then checks the tokens, starts watching (the
+scheduler and alert delivery, bot/watch) and serves. In OAuth mode the same
+database holds the installations, and the port also serves `/slack/install`
+and `/slack/oauth_redirect` (bot/slack/oauth). Without SLACK_APP_TOKEN the app
 serves HTTP on the port; with it the app connects over Socket Mode and the
 port serves only `/healthz` (which then reports the connection state) and
 `/metrics`. `/healthz` answers from the registry of dependency checks in
@@ -26,6 +29,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -50,6 +54,7 @@ from bot.store import Store, StoreStartError, open_store
 from bot.watch.config import WatchConfig
 from bot.watch.lane import WatchLane
 from bot.watch.service import WatchService
+from bot.watch.sqlite_guard import SchedulerRunning, SqliteSchedulerGuard
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -216,16 +221,26 @@ async def serve(
     (default: `drain_seconds(config)`).
     """
     store: Store | None = None
+    guard: SqliteSchedulerGuard | None = None
     if app is None:
         store = await _open_store()
-        watch = WatchService(store, watch_config or WatchConfig())
-        app = build_app(config, services=build_services(config, watch=watch))
+        watch_config = watch_config or WatchConfig()
+        try:
+            guard = _one_scheduler_per_sqlite_file(store, watch_config)
+            watch = WatchService(store, watch_config)
+            # OAuth mode keeps its installations and install states in the same database
+            app = build_app(config, services=build_services(config, watch=watch), database=store)
+        except BaseException:
+            await store.close()
+            raise
     stop = stop or asyncio.Event()
     services = services_of(app)
     loop = asyncio.get_running_loop()
     try:
         await check_tokens(app, config)  # a Socket Mode URL it was issued is not reused
     except ConfigError:
+        if guard is not None:
+            guard.release()
         if store is not None:
             await store.close()
         raise
@@ -302,6 +317,8 @@ async def serve(
             await watch_stopped
         if lane is not None:
             lane.close()
+        if guard is not None:
+            guard.release()
         if store is not None:
             await store.close()
         for sig in installed:
@@ -315,6 +332,22 @@ def _bot_tokens(config: SlackConfig, services: Services) -> BotTokens:
         return services.workspaces
     assert config.bot_token is not None
     return SingleWorkspaceToken(config.bot_token)
+
+
+def _one_scheduler_per_sqlite_file(
+    store: Store, watch_config: WatchConfig
+) -> SqliteSchedulerGuard | None:
+    """On SQLite with the scheduler on: hold the file's scheduler lock, or refuse to start
+    (ConfigError, one line: exit status 2)."""
+    database = store.engine.url.database
+    if not store.is_sqlite or not watch_config.enabled or not database:
+        return None
+    guard = SqliteSchedulerGuard(Path(database))
+    try:
+        guard.acquire()
+    except SchedulerRunning as exc:
+        raise ConfigError(str(exc)) from None
+    return guard
 
 
 async def _open_store() -> Store:

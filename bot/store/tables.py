@@ -12,14 +12,19 @@
   The unique key is what makes an event post at most once per conversation.
 
 Times are UNIX seconds (float): comparable on both databases, and easy to
-drive from a test clock. Table names leave room for slack_sdk's OAuth stores
-(`slack_installations`, `slack_bots`, `slack_oauth_states`) in the same
-database.
+drive from a test clock.
+
+- `slack_installations`, `slack_bots`, `slack_oauth_states`: OAuth mode's
+  installations and install states, as slack_sdk's SQLAlchemy stores define
+  them (built here by slack_sdk's own table builders, so the migration is
+  tested against what slack_sdk reads and writes), plus an index on the state.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 # Constraint names fixed by convention, so later migrations (batch mode on SQLite) can
 # name what they alter.
@@ -108,3 +113,12 @@ alerts = sa.Table(
     sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "domain", "incident"),
 )
+
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(
+    metadata, "slack_installations"
+)
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
+slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    metadata, "slack_oauth_states"
+)
+sa.Index("slack_oauth_states_state_idx", slack_oauth_states.c.state)

@@ -1,14 +1,17 @@
 """Several real `mtasts serve` processes run as one deployment (for tests and benches).
 
 `ServeProcesses(env, count)` starts `python -m bot serve` `count` times with one
-environment. Each listens on a port of its own (`PORT=0`: the port is read from its
-"serving" log line), its log is read all along (kept in `log`, so the pipe never
-fills), and leaving the context stops them all with SIGTERM, as a platform would.
+environment (`args`: another entry point, e.g. bot/testbed/serve_watch.py). Each
+listens on a port of its own (`PORT=0`: the port is read from its "serving" log
+line), its log is read all along (kept in `log`, so the pipe never fills), and
+leaving the context stops them all with SIGTERM, as a platform would.
 `kill(i)` plays a crash (SIGKILL). `serve_env()` is the environment pointing an
 instance at a testbed's servers (its resolver, CA and ports) and at the Slack
 stand-in; add `REDIS_URL`, `MTASTS_DATABASE_URL`... to share state between them.
 Without a database named, the instances share a SQLite file in a temporary folder
-of their own (never the working directory), removed when they stop.
+of their own (never the working directory), removed when they stop: one of them
+runs the watch scheduler (a second is refused on SQLite), so start the others
+with MTASTS_WATCH=off, or name a PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import re
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -32,30 +35,36 @@ STOP_TIMEOUT = 30.0  # the grace period the README asks platforms for
 # What an instance must not inherit from the environment the tests run in.
 NOT_INHERITED = (
     "SLACK_APP_TOKEN",
+    "SLACK_BOT_TOKEN",
     "SLACK_CLIENT_ID",
     "SLACK_CLIENT_SECRET",
+    "SLACK_REDIRECT_URI",
     "REDIS_URL",
     "MTASTS_DATABASE_URL",
     "DATABASE_URL",
     "MTASTS_DATA_DIR",
+    "MTASTS_WATCH",
 )
 DATABASE_VARS = ("MTASTS_DATABASE_URL", "DATABASE_URL", "MTASTS_DATA_DIR")
+SERVE = ("-m", "bot", "serve")
 
 
 def serve_env(
     bed: Testbed,
     *,
     api_url: str,
-    bot_token: str,
+    bot_token: str | None,
     signing_secret: str,
     **extra: str,
 ) -> dict[str, str]:
     """The environment of an HTTP-mode instance checking against `bed`, with Slack at
-    `api_url` (the stand-in), plus `extra` variables."""
+    `api_url` (the stand-in), plus `extra` variables. `bot_token` None: OAuth mode (pass
+    SLACK_CLIENT_ID and SLACK_CLIENT_SECRET in `extra`)."""
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     ns = bed.dns_address
+    if bot_token is not None:
+        env["SLACK_BOT_TOKEN"] = bot_token
     env.update(
-        SLACK_BOT_TOKEN=bot_token,
         SLACK_SIGNING_SECRET=signing_secret,
         SLACK_API_URL=api_url,
         PORT="0",
@@ -91,9 +100,15 @@ class ServeProcess:
 
 class ServeProcesses:
     def __init__(
-        self, env: Mapping[str, str], count: int, *, start_timeout: float = START_TIMEOUT
+        self,
+        env: Mapping[str, str],
+        count: int,
+        *,
+        start_timeout: float = START_TIMEOUT,
+        args: Sequence[str] = SERVE,
     ) -> None:
         self._env = dict(env)
+        self._args = tuple(args)
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         if not any(self._env.get(name) for name in DATABASE_VARS):
             self._folder = tempfile.TemporaryDirectory(prefix="mtasts-instances-")
@@ -130,7 +145,7 @@ class ServeProcesses:
 
     async def _start(self) -> ServeProcess:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve",
+            sys.executable, *self._args,
             env=self._env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         one = ServeProcess(proc)

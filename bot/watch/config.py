@@ -21,6 +21,7 @@ DEFAULT_LIMIT = 200
 MAX_LIMIT = 100_000
 DEFAULT_CONCURRENCY = 32
 MAX_CONCURRENCY = 200
+DEFAULT_LEASE = 120.0  # seconds a scheduler's claim on a domain holds: more than a check's run
 _ON = frozenset({"on", "1", "true", "yes"})
 _OFF = frozenset({"off", "0", "false", "no"})
 
@@ -32,6 +33,9 @@ class WatchConfig:
     confirm: int = DEFAULT_CONFIRM  # checks in a row a transient failure must last
     limit: int = DEFAULT_LIMIT  # watches per workspace
     concurrency: int = DEFAULT_CONCURRENCY  # watch checks at once on this instance
+    # How long a claim holds before another instance may take the domain (an instance that
+    # died mid-check). Not read from the environment: tests shorten it with the interval.
+    lease: float = DEFAULT_LEASE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WatchConfig:

@@ -1,7 +1,8 @@
 """Where watch checks run: their own worker process, at a lower CPU priority.
 
 Interactive checks (commands, mentions, buttons) run in the app's worker
-process (bot/checker/background.py); watch checks get a second one, niced, so
+process (bot/checker/background.py, itself a little below the app, which
+acknowledges requests); watch checks get a second one, niced further, so
 when both have work the kernel runs the interactive checks first and a burst
 of due domains never delays an answer someone is waiting for. The scheduler
 bounds how many watch checks run at once (MTASTS_WATCH_CONCURRENCY), and a
@@ -16,7 +17,7 @@ from bot.checker.background import ProcessChecker
 from bot.checker.model import Report
 from bot.checker.settings import Settings
 
-NICENESS = 10  # added to the watch worker's niceness (0 = the interactive worker's)
+NICENESS = 10  # added to the watch worker's niceness (the interactive worker's: 5)
 
 
 class WatchLane:

@@ -37,14 +37,13 @@ from bot.slack.reqlog import format_fields
 from bot.store import domains
 from bot.store.domains import DomainRow
 from bot.store.engine import TRANSIENT_ERRORS, Store
-from bot.watch.config import WatchConfig
+from bot.watch.config import DEFAULT_LEASE, WatchConfig
 from bot.watch.evaluate import confirm_delay
 from bot.watch.recording import Prepared, Recorded, apply, prepare, record_check
 
 CheckFn = Callable[[str], Awaitable[Report]]
 Clock = Callable[[], float]
 
-DEFAULT_LEASE = 120.0  # seconds a claim holds: more than a check's longest run
 MAX_IDLE = 5.0  # seconds between looks at the database when nothing is due (other instances)
 CLAIM_BATCH = 500  # domains claimed at most per round of tick()
 RETRY_DELAYS = (0.5, 2.0, 5.0)  # pauses before writing a result again after a database error

@@ -202,6 +202,7 @@ class WatchService:
                 check,
                 clock=self.clock,
                 owner=owner,
+                lease=self.config.lease,
                 on_alerts=self.deliverer.wake,
                 metrics=metrics,
             )

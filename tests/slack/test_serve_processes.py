@@ -1,6 +1,6 @@
-"""Two real `mtasts serve` processes (HTTP mode) sharing one Redis, checking against the
-testbed's real servers, with the Slack stand-in playing Slack: what several instances
-behind a load balancer must do, end to end (bot/testbed/instances.py runs them)."""
+"""Three real `mtasts serve` processes (HTTP mode) sharing PostgreSQL and Redis, checking
+against the testbed's real servers, with the Slack stand-in playing Slack: what several
+instances behind a load balancer must do, end to end (tests/deployment.py runs them)."""
 
 from __future__ import annotations
 
@@ -8,93 +8,44 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-import aiohttp
 import pytest_asyncio
-from prometheus_client.parser import text_string_to_metric_families
-from slack_harness import BOT_TOKEN, SIGNING_SECRET
+from deployment import Deployment, deployment
 
 from bot.testbed.bed import Testbed
-from bot.testbed.instances import ServeProcess, ServeProcesses, serve_env
-from bot.testbed.slack_standin import SignedRequest, SlackRequests, SlackStandin
-
-
-@dataclass
-class Deployment:
-    instances: ServeProcesses
-    standin: SlackStandin
-    slack: SlackRequests
-    http: aiohttp.ClientSession
-
-    async def send(self, one: ServeProcess, request: SignedRequest) -> tuple[int, str]:
-        async with self.http.post(one.events_url, data=request.body, headers=request.headers) as r:
-            return r.status, await r.text()
-
-    async def command(self, one: ServeProcess, text: str, user: str) -> tuple[str, str]:
-        """`/mtasts text` to `one`: (the ack's text, the response_url)."""
-        url = self.standin.new_response_url()
-        status, body = await self.send(
-            one, self.slack.slash_command(text, response_url=url, user_id=user)
-        )
-        assert status == 200, body
-        return json.loads(body)["text"], url
-
-    async def checks_run(self) -> float:
-        """Checks run by the whole deployment, from each instance's /metrics."""
-        total = 0.0
-        for one in self.instances:
-            async with self.http.get(f"{one.base_url}/metrics") as r:
-                text = await r.text()
-            for family in text_string_to_metric_families(text):
-                if family.name == "mtasts_checks":
-                    total += sum(s.value for s in family.samples if s.name.endswith("_total"))
-        return total
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def deployment(testbed: Testbed, redis_url: str) -> AsyncIterator[Deployment]:
-    from real_services import redis_prefix
-
-    async with SlackStandin() as standin, aiohttp.ClientSession() as http:
-        env = serve_env(
-            testbed,
-            api_url=standin.api_url,
-            bot_token=BOT_TOKEN,
-            signing_secret=SIGNING_SECRET,
-            REDIS_URL=redis_url,
-            MTASTS_REDIS_PREFIX=redis_prefix(),
-        )
-        async with ServeProcesses(env, 2) as instances:
-            yield Deployment(instances, standin, SlackRequests(SIGNING_SECRET), http)
-        for one in instances:
-            assert one.proc.returncode == 0, one.text()
-            assert "Traceback" not in one.text()
-            assert BOT_TOKEN not in one.text()
-            assert SIGNING_SECRET not in one.text()
+async def three(testbed: Testbed, redis_url: str) -> AsyncIterator[Deployment]:
+    async with deployment(testbed, redis_url, count=3, MTASTS_WATCH_INTERVAL="3600") as d:
+        yield d
 
 
-async def test_both_report_healthy_with_redis(deployment: Deployment) -> None:
-    for one in deployment.instances:
-        async with deployment.http.get(f"{one.base_url}/healthz") as r:
-            body = await r.json()
-        assert r.status == 200
-        assert body["checks"]["redis"] == {"ok": True, "required": False}
-        assert body["checks"]["slack"]["ok"] is True
+async def test_each_reports_its_database_redis_and_slack(three: Deployment) -> None:
+    for one in three.instances:
+        status, body = await three.health(one)
+        assert status == 200
+        checks = body["checks"]
+        assert checks["database"] == {"ok": True, "required": True, "dialect": "postgresql"}
+        assert checks["redis"] == {"ok": True, "required": False}
+        assert checks["slack"]["ok"] is True
 
 
-async def test_an_event_and_slacks_retry_to_the_other_instance_are_answered_once(
-    deployment: Deployment,
+async def test_an_event_and_slacks_retries_to_other_instances_are_answered_once(
+    three: Deployment,
 ) -> None:
-    d, (one, two) = deployment, deployment.instances.processes
+    d = three
+    one, two, three_ = d.instances.processes
     before = len(d.standin.calls_to("chat.postMessage"))
     mention = d.slack.mention("good.example", event_id="EvPROC1", channel="C0PROC")
-    stamp = int(mention.headers["X-Slack-Request-Timestamp"]) + 1  # Slack re-signs a retry
-    retry = d.slack.event(
-        json.loads(mention.body)["event"], event_id="EvPROC1", retry_num=1, timestamp=stamp
-    )
+    stamp = int(mention.headers["X-Slack-Request-Timestamp"])
+    event = json.loads(mention.body)["event"]
+    retries = [  # Slack re-signs each retry
+        d.slack.event(event, event_id="EvPROC1", retry_num=n, timestamp=stamp + n) for n in (1, 2)
+    ]
     assert (await d.send(one, mention))[0] == 200
-    assert (await d.send(two, retry)) == (200, "")
+    assert (await d.send(two, retries[0])) == (200, "")
+    assert (await d.send(three_, retries[1])) == (200, "")
     posts = await d.standin.wait_for(
         lambda calls: [
             c for c in d.standin.calls_to("chat.postMessage") if c.args.get("channel") == "C0PROC"
@@ -106,33 +57,49 @@ async def test_an_event_and_slacks_retry_to_the_other_instance_are_answered_once
     assert len(d.standin.calls_to("chat.postMessage")) == before + 1
 
 
-async def test_commands_spread_over_both_are_each_answered_once_and_checked_once(
-    deployment: Deployment,
+async def test_200_commands_spread_over_three_are_each_answered_once_and_checked_once(
+    three: Deployment,
 ) -> None:
-    d = deployment
+    d = three
     domains = ["testing.example", "none.example", "wildcard.example", "no-record.example"]
-    checks_before = await d.checks_run()
+    checks_before = await d.metric("mtasts_checks")
     jobs = [
-        d.command(d.instances[i % 2], domains[i % len(domains)], user=f"U0SPREAD{i % 10}")
-        for i in range(40)
+        d.command(d.instances[i % 3], domains[i % len(domains)], user=f"U0SPREAD{i % 20}")
+        for i in range(200)
     ]
     answers = await asyncio.gather(*jobs)
     assert all("Checking" in ack for ack, _ in answers)
     urls = [url for _, url in answers]
-    await d.standin.wait_until(lambda: all(d.standin.response_posts(u) for u in urls), timeout=60)
-    for (_, url), i in zip(answers, range(40), strict=True):
+    await d.standin.wait_until(lambda: all(d.standin.response_posts(u) for u in urls), timeout=90)
+    for i, (_, url) in enumerate(answers):
         posts = d.standin.response_posts(url)
         assert len(posts) == 1
         assert domains[i % len(domains)] in posts[0].args["text"]
-    # Four domains, forty askers, two instances: four checks in all (cache and joins).
-    assert await d.checks_run() - checks_before == len(domains)
+    # Four domains, two hundred askers, three instances: four checks in all.
+    assert await d.metric("mtasts_checks") - checks_before == len(domains)
 
 
-async def test_a_person_s_limit_holds_across_both(deployment: Deployment) -> None:
-    d = deployment
+async def test_a_result_checked_by_one_is_served_by_the_others(three: Deployment) -> None:
+    d = three
+    before = [await d.metric("mtasts_checks", one) for one in d.instances]
+    _, first = await d.command(d.instances[0], "mx-expired.example", user="U0CACHE1")
+    await d.standin.wait_until(lambda: bool(d.standin.response_posts(first)), timeout=30)
+    hits = [await d.metric("mtasts_cache_lookups", one) for one in d.instances]
+    for n, one in enumerate(d.instances.processes[1:], 1):
+        _, url = await d.command(one, "mx-expired.example", user=f"U0CACHE{n + 1}")
+        await d.standin.wait_until(lambda url=url: bool(d.standin.response_posts(url)), timeout=30)
+        (post,) = d.standin.response_posts(url)
+        assert "mx-expired.example" in post.args["text"]
+        assert await d.metric("mtasts_cache_lookups", one) == hits[n] + 1
+    after = [await d.metric("mtasts_checks", one) for one in d.instances]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 0, 0]
+
+
+async def test_a_person_s_limit_holds_across_all_three(three: Deployment) -> None:
+    d = three
     started = time.monotonic()
     acks = [
-        (await d.command(d.instances[i % 2], f"limit{i}.example", user="U0LIMITED"))[0]
+        (await d.command(d.instances[i % 3], f"limit{i}.example", user="U0LIMITED"))[0]
         for i in range(14)
     ]
     elapsed = time.monotonic() - started

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.testbed.bed import Testbed
 from bot.watch.sqlite_guard import SchedulerRunning, SqliteSchedulerGuard
 
 HOLD = textwrap.dedent(
@@ -74,3 +75,35 @@ def test_released_at_a_clean_stop(tmp_path: Path) -> None:
     first.release()
     with SqliteSchedulerGuard(database):
         pass
+
+
+async def test_a_second_mtasts_serve_on_one_sqlite_file_exits_2_saying_why(
+    testbed: Testbed, tmp_path: Path
+) -> None:
+    from deployment import BOT_TOKEN, SIGNING_SECRET
+
+    from bot.testbed.instances import ServeProcesses, serve_env
+    from bot.testbed.slack_standin import SlackStandin
+
+    async with SlackStandin() as standin:
+        env = serve_env(
+            testbed,
+            api_url=standin.api_url,
+            bot_token=BOT_TOKEN,
+            signing_secret=SIGNING_SECRET,
+            MTASTS_DATA_DIR=str(tmp_path),
+        )
+        async with ServeProcesses(env, 1) as first:
+            with pytest.raises(RuntimeError) as caught:
+                async with ServeProcesses(env, 1):
+                    pass
+            message = str(caught.value)
+            assert "exited (2) before serving" in message
+            assert (
+                f"another watch scheduler is running on the SQLite database {tmp_path}" in message
+            )
+            assert f"pid {first[0].proc.pid}" in message
+            assert "MTASTS_WATCH=off" in message
+            # with the scheduler off, a second instance starts (its requests still work)
+            async with ServeProcesses({**env, "MTASTS_WATCH": "off"}, 1) as second:
+                assert second[0].port

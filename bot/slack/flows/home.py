@@ -2,7 +2,8 @@
 
 The tab lists the workspace's watches; it is built fresh each time it is
 opened (and after an Unwatch in it). When the app is uninstalled or its bot
-token revoked, the workspace's watches and alert history are deleted.
+token revoked, the workspace's watches and alert history are deleted, and in
+OAuth mode its installation.
 """
 
 from __future__ import annotations
@@ -38,10 +39,16 @@ async def publish_home(
         record.fail("publish_failed", slack_error(exc) or exc)
 
 
-async def forget_workspace(services: Services, *, team: str, record: RequestRecord) -> None:
-    """The app was uninstalled (or its bot token revoked): delete the workspace's watches."""
-    if services.watch is None:
-        return
-    removed = await services.watch.forget_team(team)
-    record.note(watches_deleted=removed)
+async def forget_workspace(
+    services: Services, *, team: str, enterprise: str | None, record: RequestRecord
+) -> None:
+    """The app was uninstalled (or its bot token revoked): delete the workspace's watches and
+    alert history, and in OAuth mode its installation (its tokens no longer work anyway)."""
+    removed = 0
+    if services.watch is not None:
+        removed = await services.watch.forget_team(team)
+        record.note(watches_deleted=removed)
+    if services.workspaces is not None:
+        await services.workspaces.forget(enterprise_id=enterprise, team_id=team)
+        record.note(installation_deleted=True)
     services.logger.info("workspace uninstalled team=%s watches_deleted=%s", team, removed)

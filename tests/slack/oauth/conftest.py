@@ -1,9 +1,8 @@
-"""Fixtures for OAuth mode: the app's database (SQLite or PostgreSQL) with the OAuth tables,
-and the app served in OAuth mode against the stand-in, which plays Slack's install."""
+"""Fixtures for OAuth mode: the app's store (SQLite or PostgreSQL, migrated: the OAuth tables
+come from the app's migration), and the app served in OAuth mode against the stand-in."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,59 +10,52 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from oauth_browser import OAuthApp, oauth_app
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.slack.oauth.stores import installation_store, state_store
+from bot.store import Store, open_store
+from bot.store.url import DatabaseUrl, parse
 
-
-class PlainDatabase:
-    """The two things the OAuth stores need of the app's store: an engine, write transactions."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    def write(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
-        return self.engine.begin()
+OAUTH_TABLES = "slack_installations, slack_bots, slack_oauth_states"
 
 
-async def _database(url: str) -> AsyncIterator[PlainDatabase]:
-    engine = create_async_engine(url)
-    database = PlainDatabase(engine)
-    metadata = sa.MetaData()
-    for table in (
-        *installation_store(database, "x").metadata.tables.values(),
-        *state_store(database).metadata.tables.values(),
-    ):
-        table.to_metadata(metadata)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
-        await conn.run_sync(metadata.create_all)
+@pytest_asyncio.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Store]:
+    store = await open_store(DatabaseUrl(parse(f"sqlite:///{tmp_path / 'mtasts.db'}"), "default"))
     try:
-        yield database
+        yield store
     finally:
-        await engine.dispose()
+        await store.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def pg_session_db() -> AsyncIterator[Store]:
+    """A PostgreSQL database of its own for these tests, migrated once, dropped at the end."""
+    from real_services import pg_database
+
+    async for url in pg_database():
+        store = await open_store(DatabaseUrl(parse(url), "MTASTS_DATABASE_URL"))
+        try:
+            yield store
+        finally:
+            await store.close()
 
 
 @pytest_asyncio.fixture
-async def sqlite_db(tmp_path: Path) -> AsyncIterator[PlainDatabase]:
-    async for database in _database(f"sqlite+aiosqlite:///{tmp_path / 'mtasts.db'}"):
-        yield database
-
-
-@pytest_asyncio.fixture
-async def pg_db(pg_url: str) -> AsyncIterator[PlainDatabase]:
-    async for database in _database(pg_url):
-        yield database
+async def pg_db(pg_session_db: Store) -> Store:
+    """PostgreSQL, its OAuth tables emptied for this test."""
+    async with pg_session_db.write() as conn:
+        await conn.execute(sa.text(f"TRUNCATE {OAUTH_TABLES} RESTART IDENTITY"))
+    return pg_session_db
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest) -> PlainDatabase:
-    name = "sqlite_db" if request.param == "sqlite" else "pg_db"
-    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+def database(request: pytest.FixtureRequest) -> Store:
+    value = request.getfixturevalue("sqlite_db" if request.param == "sqlite" else "pg_db")
+    assert isinstance(value, Store)
+    return value
 
 
 @pytest_asyncio.fixture
-async def app(sqlite_db: PlainDatabase) -> AsyncIterator[OAuthApp]:
+async def app(sqlite_db: Store) -> AsyncIterator[OAuthApp]:
     """The app in OAuth mode on SQLite, the stand-in's OAuth app registered."""
     async with oauth_app(sqlite_db) as served:
         yield served

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
+import aiohttp
 from slack_harness import SIGNING_SECRET, Harness, running_app
 
 from bot.slack.app import services_of
@@ -39,6 +40,45 @@ class Page:
 
 
 @dataclass
+class Browser:
+    """A person's browser: cookies are sent only where the test says (as on HTTPS)."""
+
+    session: aiohttp.ClientSession
+
+    async def get(self, url: str, *, cookie: str | None = None, **params: str) -> Page:
+        headers = {"Cookie": f"{COOKIE}={cookie}"} if cookie else {}
+        async with self.session.get(
+            url, params=params or None, headers=headers, allow_redirects=False
+        ) as r:
+            return Page(r.status, await r.text(), dict(r.headers))
+
+    async def install_page(self, base_url: str, team: str | None = None) -> tuple[Page, str, str]:
+        """GET /slack/install: (the page, its Add to Slack link, the state cookie)."""
+        page = await self.get(f"{base_url}/slack/install", **({"team": team} if team else {}))
+        match = ADD_LINK.search(page.text)
+        assert match, page.text
+        cookie = SimpleCookie(page.headers.get("Set-Cookie", ""))
+        return page, html.unescape(match.group(1)), cookie[COOKIE].value if COOKIE in cookie else ""
+
+    async def approve(self, link: str) -> str:
+        """The person approves on Slack's page: the redirect URL Slack sends the browser to."""
+        page = await self.get(link)
+        assert page.status == 302, page.text
+        return page.headers["Location"]
+
+    async def install(self, base_url: str, team: str | None = None) -> Page:
+        """The whole install, as a browser does it; the last page (installed, or why not)."""
+        _, link, state = await self.install_page(base_url, team)
+        return await self.get(await self.approve(link), cookie=state)
+
+
+def requests_for(standin: SlackStandin, team: str) -> SlackRequests:
+    """Signed requests from workspace `team` (its bot user as the stand-in made it)."""
+    workspace = standin.oauth.workspaces[team]
+    return SlackRequests(SIGNING_SECRET, team_id=team, bot_user_id=workspace.bot_user_id)
+
+
+@dataclass
 class OAuthApp:
     harness: Harness
     database: Database
@@ -57,37 +97,24 @@ class OAuthApp:
         assert isinstance(oauth, OAuth)
         return oauth
 
+    @property
+    def browser(self) -> Browser:
+        return Browser(self.harness.session)
+
     def requests(self, team: str) -> SlackRequests:
-        """Signed requests from workspace `team` (its bot user as the stand-in made it)."""
-        workspace = self.standin.oauth.workspaces[team]
-        return SlackRequests(SIGNING_SECRET, team_id=team, bot_user_id=workspace.bot_user_id)
+        return requests_for(self.standin, team)
 
     async def get(self, url: str, *, cookie: str | None = None, **params: str) -> Page:
-        headers = {"Cookie": f"{COOKIE}={cookie}"} if cookie else {}
-        session = self.harness.session
-        async with session.get(
-            url, params=params or None, headers=headers, allow_redirects=False
-        ) as r:
-            return Page(r.status, await r.text(), dict(r.headers))
+        return await self.browser.get(url, cookie=cookie, **params)
 
     async def install_page(self, team: str | None = None) -> tuple[Page, str, str]:
-        """GET /slack/install: (the page, its Add to Slack link, the state cookie)."""
-        page = await self.get(f"{self.base_url}/slack/install", **({"team": team} if team else {}))
-        match = ADD_LINK.search(page.text)
-        assert match, page.text
-        cookie = SimpleCookie(page.headers.get("Set-Cookie", ""))
-        return page, html.unescape(match.group(1)), cookie[COOKIE].value if COOKIE in cookie else ""
+        return await self.browser.install_page(self.base_url, team)
 
     async def approve(self, link: str) -> str:
-        """The person approves on Slack's page: the redirect URL Slack sends the browser to."""
-        page = await self.get(link)
-        assert page.status == 302, page.text
-        return page.headers["Location"]
+        return await self.browser.approve(link)
 
     async def install(self, team: str | None = None) -> Page:
-        """The whole install, as a browser does it; the last page (installed, or why not)."""
-        _, link, state = await self.install_page(team)
-        return await self.get(await self.approve(link), cookie=state)
+        return await self.browser.install(self.base_url, team)
 
 
 @contextlib.asynccontextmanager

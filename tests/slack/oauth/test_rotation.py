@@ -12,7 +12,7 @@ import pytest
 from oauth_browser import OAuthApp, oauth_app
 
 from bot.slack.oauth.locks import Locks, ProcessLocks
-from bot.slack.oauth.stores import Database
+from bot.store import Store
 from bot.testbed.slack_standin import Call, SlackStandin
 
 SOON = 3600  # seconds: inside the two hours before expiry when tokens are refreshed
@@ -86,7 +86,7 @@ class WatchedLocks:
             yield held
 
 
-async def _race(database: Database, *, shared_lock: bool, **kw: object) -> SlackStandin:
+async def _race(database: Store, *, shared_lock: bool, **kw: object) -> SlackStandin:
     """Two instances on one database and one Slack; the first refresh is held at Slack
     until the second instance has come to the lock too. Returns the stand-in."""
     async with contextlib.AsyncExitStack() as stack:
@@ -138,7 +138,7 @@ async def _race(database: Database, *, shared_lock: bool, **kw: object) -> Slack
 
 @pytest.mark.parametrize("with_redis", [True, False], ids=["redis-lock", "postgres-lock"])
 async def test_two_instances_racing_refresh_the_token_once(
-    pg_db: Database, redis_url: str, redis_prefix: str, with_redis: bool
+    pg_db: Store, redis_url: str, redis_prefix: str, with_redis: bool
 ) -> None:
     kw = {"redis_url": redis_url, "redis_prefix": redis_prefix} if with_redis else {}
     standin = await _race(pg_db, shared_lock=True, **kw)
@@ -150,7 +150,7 @@ async def test_two_instances_racing_refresh_the_token_once(
     assert _posts(standin.calls, "C0TWO")[0].token == newest
 
 
-async def test_without_a_shared_lock_the_race_refreshes_twice(pg_db: Database) -> None:
+async def test_without_a_shared_lock_the_race_refreshes_twice(pg_db: Store) -> None:
     """The control: it is the shared lock that makes the difference above."""
     standin = await _race(pg_db, shared_lock=False)
     refreshes = _refreshes(standin.calls)

@@ -1,5 +1,5 @@
 """`app_home_opened` (the Home tab: the workspace's watches), `app_uninstalled` and
-`tokens_revoked` (the workspace's watches are deleted)."""
+`tokens_revoked` (the workspace's watches are deleted, and its installation in OAuth mode)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,11 @@ def uninstalled(services: Services, *, name: str) -> Listener:
         if name == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
             return  # only user tokens were revoked: the bot still posts
 
+        enterprise = body.get("enterprise_id")
+        enterprise = enterprise if isinstance(enterprise, str) and enterprise else None
+
         async def work(record: RequestRecord) -> None:
-            await forget_workspace(services, team=team, record=record)
+            await forget_workspace(services, team=team, enterprise=enterprise, record=record)
 
         await guarded(services, work, kind="event", name=name, team=team, user=None)
 
