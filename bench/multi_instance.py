@@ -1,4 +1,4 @@
-"""Bench 6: several `mtasts serve` instances on PostgreSQL and Redis, against one.
+"""Bench 7: several `mtasts serve` instances on PostgreSQL and Redis, against one.
 
     .venv/bin/python -m bench.multi_instance [--instances 3] [--requests 200] [--level 50]
         [--once 1000] [--duplicates 0.1] [--domains 5000] [--window 20] [--concurrency 8]
@@ -417,7 +417,7 @@ def report(
     sched: list[Throughput],
 ) -> str:
     text = header(
-        "Bench 6: several instances on PostgreSQL and Redis",
+        "Bench 7: several instances on PostgreSQL and Redis",
         "bench.multi_instance",
         *(
             f"--{k.replace('_', '-')}={v}"
@@ -536,6 +536,11 @@ def options(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="Redis to use")
     parser.add_argument("--parts", default="acks,once,scheduler")
     return parse_args(parser, argv)
+
+
+def run_sync(argv: Sequence[str] = ()) -> str:
+    """The whole bench from its command-line words (for bench.run_all)."""
+    return asyncio.run(run(options(argv)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

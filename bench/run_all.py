@@ -1,4 +1,4 @@
-"""Run all six benches with their defaults and write bench/results/latest.md.
+"""Run all seven benches with their defaults and write bench/results/latest.md.
 
     .venv/bin/python -m bench.run_all [--quick] [--no-install]
 
@@ -13,13 +13,17 @@ import sys
 import time
 from collections.abc import Sequence
 
-from bench import latency, many, peers, slack_ack, tlsrpt, watch
+from bench import latency, many, multi_instance, peers, slack_ack, tlsrpt, watch
 from bench.common import ROOT, header, set_realtime
 
 RESULTS = ROOT / "bench" / "results" / "latest.md"
 WATCH_QUICK = [
     *("--domains", "40", "--interval", "3", "--intervals", "3", "--databases", "sqlite"),
     *("--edits", "2", "--requests", "10", "--level", "5"),
+]
+INSTANCES_QUICK = [
+    *("--requests", "10", "--level", "5", "--once", "20", "--domains", "40"),
+    *("--window", "2", "--scheduler-delay-ms", "100"),
 ]
 
 
@@ -48,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("tlsrpt", False, lambda: tlsrpt.run(0.5 if q else 10.0, 1 if q else 5)),
         # The watch bench keeps a core busy for minutes: normal priority, like bench 3.
         ("watch", False, lambda: watch.run(WATCH_QUICK if q else [])),
+        # Several app processes with their workers, PostgreSQL and Redis: normal priority
+        # (real-time app processes would starve the database and Redis, which are not).
+        ("instances", False, lambda: multi_instance.run_sync(INSTANCES_QUICK if q else [])),
     ]
     parts = [header("mtasts-bot benchmarks", "bench.run_all", *(argv or sys.argv[1:]))]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
