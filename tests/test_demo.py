@@ -145,10 +145,14 @@ async def test_a_broken_check_is_shown_and_fails_the_demo(
 
     monkeypatch.setattr(engine, "check", check)
     # Checks normally run in a worker process, which this patch cannot reach: run them
-    # on a thread of this process instead, as the app did before (same interface).
+    # on a thread of this process instead, as the app did before (same interface; a
+    # thread takes no niceness).
     import bot.checker.background as background
 
-    monkeypatch.setattr(background, "ProcessChecker", background.BackgroundChecker)
+    def on_a_thread(settings: Any, **_: Any) -> Any:
+        return background.BackgroundChecker(settings)
+
+    monkeypatch.setattr(background, "ProcessChecker", on_a_thread)
     out = io.StringIO()
     with pytest.raises(demo.DemoError, match=r"no result was posted for dash-id\.example"):
         await demo.main(
