@@ -17,20 +17,54 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
+from dataclasses import dataclass, field
 
 from bot.checker.domain import show as shown
-from bot.checker.findings import cap_per_code, finding
+from bot.checker.findings import Capped
 from bot.checker.fixes import sts_record
 from bot.checker.model import Finding
 
 EXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 EXT_VALUE = re.compile(r"[\x21-\x3a\x3c\x3e-\x7e]+")
-_DELIM = re.compile(r"[ \t]*;[ \t]*")
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")
+_ID_CHARS = frozenset(string.ascii_letters + string.digits)
+_ID_RUN = re.compile(r"[A-Za-z0-9]++")
 _VERSION = "v=STSv1"
 _CONSEQUENCE = (
     "Senders treat an invalid record as no record, so MTA-STS is not in effect for this domain."
 )
+
+# Reading a record costs time linear in its length, and Python-level work only per field
+# with a problem, up to MAX_FINDINGS_PER_CODE of them (bench/parsers.py measures it):
+# - fields are found with str.find(";"), never by a regular expression that could start
+#   a match at every blank of a long run (`[ \t]*;` is quadratic on "a" + " " * 60000);
+# - runs of well-formed fields are skipped by one anchored, possessive regex match;
+# - once the problems shown are known, the rest is counted by regexes that start at a
+#   literal `;` (the engine jumps from one to the next) and never backtrack.
+GOOD_FIELD = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}=[\x21-\x3a\x3c\x3e-\x7e]++"  # no problem
+_GOOD = re.compile(GOOD_FIELD)
+_BLANKS = re.compile(r"[ \t]*+")
+_NEXT = r"[ \t]*+;[ \t]*+"
+
+
+def _run(skip_empty: bool, stop: str) -> re.Pattern[str]:
+    """Well-formed fields, each followed by a delimiter (and empty ones when skipped),
+    but not those starting with `stop` (the id, while the record still needs one)."""
+    good = f"(?!{stop}){GOOD_FIELD}" if stop else GOOD_FIELD
+    return re.compile(f"(?:(?:{good}){'?' if skip_empty else ''}{_NEXT})*+")
+
+
+# By (skip_empty, which id-ish fields still matter): see `_Reading.run`.
+_RUNS = {(e, stop): _run(e, stop) for e in (False, True) for stop in ("", "id=", "[iI][dD]=")}
+# `_count_rest` reads a text starting with the `;` before its first field.
+_FIELD_END = r"(?:[ \t]*+(?=;)|\Z)"
+_GOOD_FIELDS = re.compile(r";[ \t]*+" + GOOD_FIELD + _FIELD_END)
+_EMPTY_FIELDS = re.compile(r";[ \t]*+(?=;|\Z)")
+# What `_check_field` takes for the id: `id=…`, or `id` with whitespace around the `=`.
+# (Blanks right before a `;` are the delimiter's, not the value's.)
+_ID_FIELDS = re.compile(r";[ \t]*+(?=id=|\s*+id\s+=|\s+id=(?:[^\S \t]|[ \t]++(?!;)))")
+_ID_LIKE_FIELDS = re.compile(r";\s*+(ID|Id|iD)\s*+(?:=|;|\Z)")
 
 
 def is_sts_record(txt: str) -> bool:
@@ -38,7 +72,7 @@ def is_sts_record(txt: str) -> bool:
 
     RFC 8461 §3.1: senders discard every other record, so only these count.
     """
-    return re.match(r"v=STSv1[ \t]*;", txt) is not None
+    return re.match(r"v=STSv1[ \t]*+;", txt) is not None
 
 
 def looks_like_sts_record(txt: str) -> bool:
@@ -46,12 +80,51 @@ def looks_like_sts_record(txt: str) -> bool:
     return not is_sts_record(txt) and re.match(r"v=STSv1(?:\s|\Z)", txt) is not None
 
 
+def next_field(text: str, pos: int) -> tuple[str, int]:
+    """The field of `text` starting at `pos`, without the blanks around its `;`, and where
+    the next field starts (beyond `len(text)` after the last field)."""
+    end = text.find(";", pos)
+    if end < 0:
+        return text[pos:], len(text) + 1
+    blanks = _BLANKS.match(text, end + 1)
+    return text[pos:end].rstrip(" \t"), blanks.end() if blanks else end + 1
+
+
 def split_fields(txt: str) -> list[str]:
     """The `;`-separated fields, whitespace around each `;` dropped, a trailing `;` allowed."""
-    fields = _DELIM.split(txt)
+    fields, pos = [], 0
+    while pos <= len(txt):
+        item, pos = next_field(txt, pos)
+        fields.append(item)
     if len(fields) > 1 and fields[-1] == "":
         fields.pop()
     return fields
+
+
+def after_first(text: str) -> tuple[str, str | None]:
+    """The first field of a record, and the text of its other fields (None: there are
+    none), without the trailing `;` a record may end in."""
+    first, pos = next_field(text, 0)
+    if pos > len(text):
+        return first, None
+    rest = text[pos:]
+    if not rest:
+        return first, None
+    stripped = rest.rstrip(" \t")
+    return first, stripped[:-1].rstrip(" \t") if stripped.endswith(";") else rest
+
+
+@dataclass(slots=True)
+class _Reading:
+    problems: Capped = field(default_factory=Capped)
+    id_value: str | None = None  # the first id= field's value, valid or not
+    id_like: str | None = None  # an `ID=` / `Id=` field, for the "no id" message
+
+    def run(self, skip_empty: bool) -> re.Pattern[str]:
+        """The fields that can be skipped unread: well-formed ones that are not the id."""
+        if self.id_value is not None:
+            return _RUNS[(skip_empty, "")]
+        return _RUNS[(skip_empty, "id=" if self.id_like is not None else "[iI][dD]=")]
 
 
 def parse_sts_record(txt: str, subject: str) -> tuple[str | None, list[Finding]]:
@@ -59,52 +132,102 @@ def parse_sts_record(txt: str, subject: str) -> tuple[str | None, list[Finding]]
 
     `subject` is the `_mta-sts.<domain>` name the record was found at.
     """
-    problems: list[str] = []
-    id_value: str | None = None  # the first id= field's value, valid or not
-    id_like: str | None = None  # an `ID=` / `Id=` field, for the "no id" message
+    reading = _Reading()
+    problems = reading.problems
     body = txt
     stripped = txt.rstrip(" \t")
     if stripped != txt and not stripped.endswith(";"):
-        problems.append(
+        problems.add(
             "the record ends in whitespace; whitespace is allowed only around ';' separators"
         )
         body = stripped
-    fields = split_fields(body)
-    first = fields[0]
-    rest = fields[1:]
-    if first != _VERSION:
-        if first.startswith(_VERSION) and first[len(_VERSION)].isspace():
-            problems.append(
-                f"the fields must be separated by ';', but {shown(first)} has none after 'v=STSv1'"
-            )
-            rest[0:0] = first[len(_VERSION) :].split()
-        else:
-            how = " (first, and case-sensitive)" if _VERSION.lower() in txt.lower() else ""
-            problems.append(
-                f"the record must begin with exactly 'v=STSv1'{how}, but it begins {shown(first)}"
-            )
-            rest = [f for f in fields if f and f.lower() != _VERSION.lower()]
-    for field in rest:
-        problem, id_seen = _check_field(field, id_value is None)
-        if id_seen is not None:
-            id_value = id_seen
-        if problem:
-            problems.append(problem)
-        name = field.split("=", 1)[0].strip()
-        if name.lower() == "id" and name != "id" and id_like is None:
-            id_like = name
-    if id_value is None:
+    first, rest = after_first(body)
+    if first == _VERSION:
+        _read_fields(rest, reading)
+    elif first.startswith(_VERSION) and first[len(_VERSION)].isspace():
+        problems.add(
+            f"the fields must be separated by ';', but {shown(first)} has none after 'v=STSv1'"
+        )
+        words = ";".join(first[len(_VERSION) :].split())
+        _read_fields(f"{words};{rest}" if words and rest is not None else words or rest, reading)
+    else:
+        how = " (first, and case-sensitive)" if _VERSION.lower() in txt.lower() else ""
+        problems.add(
+            f"the record must begin with exactly 'v=STSv1'{how}, but it begins {shown(first)}"
+        )
+        # Every field but the version counts, wherever it is; empty ones are not reported.
+        _read_fields(body, reading, skip_empty=True)
+    if reading.id_value is None:
         extra = ""
-        if id_like is not None:
-            extra = f" (the field '{id_like}=' is not 'id=': field names are case-sensitive)"
-        problems.append(f"the record has no 'id' field{extra}; 'id' is required")
+        if reading.id_like is not None:
+            extra = (
+                f" (the field '{reading.id_like}=' is not 'id=': field names are case-sensitive)"
+            )
+        problems.add(f"the record has no 'id' field{extra}; 'id' is required")
     if not problems:
-        return id_value, []
-    fix = f"Publish this TXT record at {subject} instead: {sts_record(_fixed_id(id_value, txt))}"
-    findings = [
-        finding("record_invalid", subject, f"{_capital(p)}. {_CONSEQUENCE}", fix) for p in problems
-    ]
-    return None, cap_per_code(findings, subject, where=" in the same record")
+        return reading.id_value, []
+    fixed = sts_record(_fixed_id(reading.id_value, txt))
+    fix = f"Publish this TXT record at {subject} instead: {fixed}"
+    return None, problems.findings(
+        "record_invalid", subject, fix, consequence=_CONSEQUENCE, where=" in the same record"
+    )
+
+
+def _read_fields(text: str | None, reading: _Reading, *, skip_empty: bool = False) -> None:
+    """Check the `;`-separated fields of `text` in order; once the problems shown are
+    known, count the rest at once (`_count_rest`)."""
+    if text is None:
+        return
+    pos, size = 0, len(text)
+    while pos <= size:
+        if pos and reading.problems.full:
+            _count_rest(";" + text[pos:], reading, skip_empty)
+            return
+        skipped = reading.run(skip_empty).match(text, pos)
+        pos = skipped.end() if skipped else pos
+        item, pos = next_field(text, pos)
+        if skip_empty and (not item or item.lower() == _VERSION.lower()):
+            continue
+        _read_field(item, reading)
+
+
+def _read_field(item: str, reading: _Reading) -> None:
+    if _GOOD.fullmatch(item) and not (item.startswith("id=") and reading.id_value is None):
+        if reading.id_like is None and item[:3].lower() == "id=":
+            reading.id_like = item[:2]
+        return
+    problem, id_seen = _check_field(item, reading.id_value is None)
+    if id_seen is not None:
+        reading.id_value = id_seen
+    if problem:
+        reading.problems.add(problem)
+    name = item.split("=", 1)[0].strip()
+    if reading.id_like is None and name.lower() == "id" and name != "id":
+        reading.id_like = name
+
+
+def _count_rest(text: str, reading: _Reading, skip_empty: bool) -> None:
+    """Count the problems in the fields of `text` (`;` and the fields) without checking
+    them one by one.
+
+    Every field has at most one problem: the fields that have none are the well-formed
+    `name=value` ones (and, for the lenient reading, the empty ones, which it skips).
+    The first `id` field, when the record still needs one, is checked on its own."""
+    total = text.count(";")
+    bad = total - len(_GOOD_FIELDS.findall(text))
+    if skip_empty:
+        bad -= len(_EMPTY_FIELDS.findall(text))
+    if reading.id_value is None and "id" in text:
+        found = _ID_FIELDS.search(text)
+        if found is not None:
+            item, _ = next_field(text, found.end())
+            problem, reading.id_value = _check_field(item, True)
+            if problem and _GOOD.fullmatch(item):
+                bad += 1  # well-formed, but not a valid id (counted as fine above)
+    like = _ID_LIKE_FIELDS.search(text) if reading.id_value is reading.id_like is None else None
+    if like is not None:
+        reading.id_like = like.group(1)
+    reading.problems.more += bad
 
 
 def _check_field(field: str, id_wanted: bool) -> tuple[str | None, str | None]:
@@ -143,7 +266,7 @@ def _check_field(field: str, id_wanted: bool) -> tuple[str | None, str | None]:
 def _check_id(value: str) -> str | None:
     if not value:
         return "the id is empty; it must be 1 to 32 letters and digits"
-    bad = sorted({c for c in value if not (c.isascii() and c.isalnum())})
+    bad = sorted(set(value) - _ID_CHARS)
     if bad:
         chars = ", ".join(repr(c) for c in bad[:5])
         return (
@@ -157,7 +280,12 @@ def _check_id(value: str) -> str | None:
 
 def _fixed_id(id_value: str | None, txt: str) -> str:
     """The id with its bad characters dropped, or a stable stand-in when nothing is left."""
-    cleaned = "".join(c for c in id_value or "" if c.isascii() and c.isalnum())[:32]
+    kept: list[str] = []
+    for run in _ID_RUN.finditer(id_value or ""):
+        kept.append(run.group())
+        if sum(map(len, kept)) >= 32:
+            break
+    cleaned = "".join(kept)[:32]
     if cleaned:
         return cleaned
     return hashlib.sha256(txt.encode("utf-8", "replace")).hexdigest()[:16]
