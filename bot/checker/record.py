@@ -18,53 +18,33 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as default
 
+from bot.checker import fields
 from bot.checker.domain import show as shown
 from bot.checker.findings import Capped
 from bot.checker.fixes import sts_record
 from bot.checker.model import Finding
 
-EXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-EXT_VALUE = re.compile(r"[\x21-\x3a\x3c\x3e-\x7e]+")
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")
 _ID_CHARS = frozenset(string.ascii_letters + string.digits)
 _ID_RUN = re.compile(r"[A-Za-z0-9]++")
+_NOT_VALUE_CHAR = re.compile(r"[^\x21-\x3a\x3c\x3e-\x7e]")
 _VERSION = "v=STSv1"
 _CONSEQUENCE = (
     "Senders treat an invalid record as no record, so MTA-STS is not in effect for this domain."
 )
-
-# Reading a record costs time linear in its length, and Python-level work only per field
-# with a problem, up to MAX_FINDINGS_PER_CODE of them (bench/parsers.py measures it):
-# - fields are found with str.find(";"), never by a regular expression that could start
-#   a match at every blank of a long run (`[ \t]*;` is quadratic on "a" + " " * 60000);
-# - runs of well-formed fields are skipped by one anchored, possessive regex match;
-# - once the problems shown are known, the rest is counted by regexes that start at a
-#   literal `;` (the engine jumps from one to the next) and never backtrack.
-GOOD_FIELD = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}=[\x21-\x3a\x3c\x3e-\x7e]++"  # no problem
-_GOOD = re.compile(GOOD_FIELD)
-_BLANKS = re.compile(r"[ \t]*+")
-_NEXT = r"[ \t]*+;[ \t]*+"
-
-
-def _run(skip_empty: bool, stop: str) -> re.Pattern[str]:
-    """Well-formed fields, each followed by a delimiter (and empty ones when skipped),
-    but not those starting with `stop` (the id, while the record still needs one)."""
-    good = f"(?!{stop}){GOOD_FIELD}" if stop else GOOD_FIELD
-    return re.compile(f"(?:(?:{good}){'?' if skip_empty else ''}{_NEXT})*+")
-
-
-# By (skip_empty, which id-ish fields still matter): see `_Reading.run`.
-_RUNS = {(e, stop): _run(e, stop) for e in (False, True) for stop in ("", "id=", "[iI][dD]=")}
-# `_count_rest` reads a text starting with the `;` before its first field.
-_FIELD_END = r"(?:[ \t]*+(?=;)|\Z)"
-_GOOD_FIELDS = re.compile(r";[ \t]*+" + GOOD_FIELD + _FIELD_END)
-_EMPTY_FIELDS = re.compile(r";[ \t]*+(?=;|\Z)")
-# What `_check_field` takes for the id: `id=…`, or `id` with whitespace around the `=`.
-# (Blanks right before a `;` are the delimiter's, not the value's.)
-_ID_FIELDS = re.compile(r";[ \t]*+(?=id=|\s*+id\s+=|\s+id=(?:[^\S \t]|[ \t]++(?!;)))")
-_ID_LIKE_FIELDS = re.compile(r";\s*+(ID|Id|iD)\s*+(?:=|;|\Z)")
+# Read in linear time (bot/checker/fields.py); the fields that need a look of their own are
+# those with a problem, up to the ones shown, and the first `id`.
+_RUNS = {
+    (skip_empty, stop): fields.run(stop, skip_empty=skip_empty)
+    for skip_empty in (False, True)
+    for stop in ("", "id=", "[iI][dD]=")
+}
+_GOOD_FIELDS = re.compile(fields.AT_FIELD + fields.GOOD_FIELD + fields.FIELD_END)
+_ID_FIELDS = re.compile(fields.AT_FIELD + f"(?={fields.named('id', 'i')})")
+_ID_LIKE_FIELDS = re.compile(r";\s*+(ID|Id|iD)\s*+(?:=|;|\Z)")  # the name, stripped, any field
 
 
 def is_sts_record(txt: str) -> bool:
@@ -80,43 +60,9 @@ def looks_like_sts_record(txt: str) -> bool:
     return not is_sts_record(txt) and re.match(r"v=STSv1(?:\s|\Z)", txt) is not None
 
 
-def next_field(text: str, pos: int) -> tuple[str, int]:
-    """The field of `text` starting at `pos`, without the blanks around its `;`, and where
-    the next field starts (beyond `len(text)` after the last field)."""
-    end = text.find(";", pos)
-    if end < 0:
-        return text[pos:], len(text) + 1
-    blanks = _BLANKS.match(text, end + 1)
-    return text[pos:end].rstrip(" \t"), blanks.end() if blanks else end + 1
-
-
-def split_fields(txt: str) -> list[str]:
-    """The `;`-separated fields, whitespace around each `;` dropped, a trailing `;` allowed."""
-    fields, pos = [], 0
-    while pos <= len(txt):
-        item, pos = next_field(txt, pos)
-        fields.append(item)
-    if len(fields) > 1 and fields[-1] == "":
-        fields.pop()
-    return fields
-
-
-def after_first(text: str) -> tuple[str, str | None]:
-    """The first field of a record, and the text of its other fields (None: there are
-    none), without the trailing `;` a record may end in."""
-    first, pos = next_field(text, 0)
-    if pos > len(text):
-        return first, None
-    rest = text[pos:]
-    if not rest:
-        return first, None
-    stripped = rest.rstrip(" \t")
-    return first, stripped[:-1].rstrip(" \t") if stripped.endswith(";") else rest
-
-
 @dataclass(slots=True)
 class _Reading:
-    problems: Capped = field(default_factory=Capped)
+    problems: Capped = default(default_factory=Capped)
     id_value: str | None = None  # the first id= field's value, valid or not
     id_like: str | None = None  # an `ID=` / `Id=` field, for the "no id" message
 
@@ -141,7 +87,7 @@ def parse_sts_record(txt: str, subject: str) -> tuple[str | None, list[Finding]]
             "the record ends in whitespace; whitespace is allowed only around ';' separators"
         )
         body = stripped
-    first, rest = after_first(body)
+    first, rest = fields.after_first(body)
     if first == _VERSION:
         _read_fields(rest, reading)
     elif first.startswith(_VERSION) and first[len(_VERSION)].isspace():
@@ -181,18 +127,17 @@ def _read_fields(text: str | None, reading: _Reading, *, skip_empty: bool = Fals
     pos, size = 0, len(text)
     while pos <= size:
         if pos and reading.problems.full:
-            _count_rest(";" + text[pos:], reading, skip_empty)
+            _count_rest(fields.rest_from(text, pos), reading, skip_empty)
             return
-        skipped = reading.run(skip_empty).match(text, pos)
-        pos = skipped.end() if skipped else pos
-        item, pos = next_field(text, pos)
+        pos = fields.skip(reading.run(skip_empty), text, pos)
+        item, pos = fields.next_field(text, pos)
         if skip_empty and (not item or item.lower() == _VERSION.lower()):
             continue
         _read_field(item, reading)
 
 
 def _read_field(item: str, reading: _Reading) -> None:
-    if _GOOD.fullmatch(item) and not (item.startswith("id=") and reading.id_value is None):
+    if fields.GOOD.fullmatch(item) and not (item.startswith("id=") and reading.id_value is None):
         if reading.id_like is None and item[:3].lower() == "id=":
             reading.id_like = item[:2]
         return
@@ -213,18 +158,20 @@ def _count_rest(text: str, reading: _Reading, skip_empty: bool) -> None:
     Every field has at most one problem: the fields that have none are the well-formed
     `name=value` ones (and, for the lenient reading, the empty ones, which it skips).
     The first `id` field, when the record still needs one, is checked on its own."""
-    total = text.count(";")
-    bad = total - len(_GOOD_FIELDS.findall(text))
-    if skip_empty:
-        bad -= len(_EMPTY_FIELDS.findall(text))
+    bad = text.count(";")
+    if "=" in text:
+        bad -= len(_GOOD_FIELDS.findall(text))
+    if skip_empty:  # fields left empty by the delimiters (blanks only touch a `;`)
+        bad -= text.replace(" ", "").replace("\t", "").split(";").count("") - 1
     if reading.id_value is None and "id" in text:
         found = _ID_FIELDS.search(text)
         if found is not None:
-            item, _ = next_field(text, found.end())
+            item, _ = fields.next_field(text, found.end())
             problem, reading.id_value = _check_field(item, True)
-            if problem and _GOOD.fullmatch(item):
+            if problem and fields.GOOD.fullmatch(item):
                 bad += 1  # well-formed, but not a valid id (counted as fine above)
-    like = _ID_LIKE_FIELDS.search(text) if reading.id_value is reading.id_like is None else None
+    wanted = reading.id_value is reading.id_like is None and "id" in text.lower()
+    like = _ID_LIKE_FIELDS.search(text) if wanted else None
     if like is not None:
         reading.id_like = like.group(1)
     reading.problems.more += bad
@@ -246,14 +193,15 @@ def _check_field(field: str, id_wanted: bool) -> tuple[str | None, str | None]:
         return problem, value.strip() if name.strip() == "id" and id_wanted else None
     if name == "id" and id_wanted:
         return _check_id(value), value
-    if not EXT_NAME.fullmatch(name):
+    if not fields.EXT_NAME.fullmatch(name):
         return (
             f"the field name {shown(name)} is malformed: a name is 1 to 32 letters, digits,"
             " '_', '-' or '.', starting with a letter or digit",
             None,
         )
-    if not EXT_VALUE.fullmatch(value):
-        bad = next((c for c in value if not EXT_VALUE.fullmatch(c)), "")
+    if not fields.EXT_VALUE.fullmatch(value):
+        found = _NOT_VALUE_CHAR.search(value)
+        bad = found.group() if found else ""
         what = f"contains {bad!r}" if bad else "is empty"
         return (
             f"the value of {shown(name)} {what}; a value is printable ASCII without"
