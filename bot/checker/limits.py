@@ -16,7 +16,7 @@ DNS_QUERY_TIMEOUT = 4.0  # one query, all retries included (also capped by the b
 MAX_CNAME_CHAIN = 8  # names followed from _mta-sts before we give up
 MAX_TXT_RECORDS = 50  # TXT records looked at per name
 MAX_TXT_LENGTH = 4096  # characters of one joined TXT record kept for the report
-MAX_RUA_URIS = 100  # TLS-RPT rua entries checked and reported (more are ignored)
+MAX_RUA_URIS = 10  # TLS-RPT rua entries checked and reported (more are ignored)
 MAX_MX_HOSTS = 50  # MX hosts checked (more are listed as not checked)
 MAX_ADDRESSES_PER_HOST = 8  # addresses probed per MX host (IPv4 and IPv6 together)
 

@@ -11,6 +11,7 @@ first is used and the others are reported.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -248,10 +249,8 @@ def _check_mailto(uri: str, rest: str) -> str | None:
         return f"the rua entry {shown(uri)} is not a mail address (expected mailto:name@domain)"
     if not _LOCAL_PART.fullmatch(local) or local.startswith(".") or ".." in local:
         return f"the rua entry {shown(uri)} has a malformed local part {shown(local)}"
-    try:
-        normalise_domain(host)
-    except DomainError as exc:
-        return f"the rua entry {shown(uri)} has a bad mail domain: {exc.rule}"
+    if (rule := _domain_problem(host)) is not None:
+        return f"the rua entry {shown(uri)} has a bad mail domain: {rule}"
     return None
 
 
@@ -264,8 +263,16 @@ def _check_https(uri: str, rest: str) -> str | None:
         host, port = host.split(":")
         if not port.isdigit():
             return f"the rua entry {shown(uri)} has a malformed port"
+    if (rule := _domain_problem(host)) is not None:
+        return f"the rua entry {shown(uri)} has a bad host: {rule}"
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _domain_problem(host: str) -> str | None:
+    """Why `host` is not a domain (None when it is): once per host (an IDN costs ~0.5 ms)."""
     try:
         normalise_domain(host)
     except DomainError as exc:
-        return f"the rua entry {shown(uri)} has a bad host: {exc.rule}"
+        return exc.rule
     return None
