@@ -7,6 +7,7 @@ trailing dots.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from bot.checker.fixes import edit_distance
@@ -31,8 +32,41 @@ def pattern_matches(pattern: str, host: str) -> bool:
 
 
 def first_match(patterns: Sequence[str], host: str) -> str | None:
-    """The first pattern, in policy order, that covers the host."""
-    return next((p for p in patterns if pattern_matches(p, host)), None)
+    """The first pattern, in policy order, that covers the host.
+
+    Two lookups, however many patterns (a policy may hold thousands, and each MX host
+    is looked up): the patterns are indexed once per list (`_index`)."""
+    if len(patterns) <= _SCAN:
+        return next((p for p in patterns if pattern_matches(p, host)), None)
+    exact, wildcard = _index(tuple(patterns))
+    h = _norm(host)
+    label, dot, rest = h.partition(".")
+    found = [exact.get(h, -1) if h else -1, wildcard.get(rest, -1) if label and dot else -1]
+    index = min((i for i in found if i >= 0), default=-1)
+    return patterns[index] if index >= 0 else None
+
+
+_SCAN = 16  # patterns compared one by one; more are indexed
+
+
+@functools.lru_cache(maxsize=4)
+def _normed(patterns: tuple[str, ...]) -> list[str]:
+    return [_norm(p) for p in patterns]
+
+
+@functools.lru_cache(maxsize=4)
+def _index(patterns: tuple[str, ...]) -> tuple[dict[str, int], dict[str, int]]:
+    """Exact names and wildcard bases, each with the first pattern's index."""
+    exact: dict[str, int] = {}
+    wildcard: dict[str, int] = {}
+    for index, pattern in enumerate(patterns):
+        p = _norm(pattern)
+        if p.startswith("*."):
+            if p[2:]:
+                wildcard.setdefault(p[2:], index)
+        elif p:
+            exact.setdefault(p, index)
+    return exact, wildcard
 
 
 def _registered(name: str) -> str:
@@ -49,8 +83,8 @@ def near_miss(patterns: Sequence[str], host: str) -> str | None:
     if not h or first_match(patterns, h) is not None:
         return None
     best: tuple[int, str] | None = None
-    for raw in patterns:
-        found = _explain(_norm(raw), h)
+    for p in _normed(tuple(patterns)):
+        found = _explain(p, h)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
     return best[1] if best else None
@@ -100,11 +134,12 @@ def _explain(p: str, h: str) -> tuple[int, str] | None:
     return None
 
 
+_DIGITS = str.maketrans("123456789", "000000000")
+
+
 def _numbered_sibling(a: str, b: str) -> bool:
     """mx1.example.com and mx2.example.com: different hosts, not a typo."""
-    return len(a) == len(b) and all(
-        x == y or (x.isdigit() and y.isdigit()) for x, y in zip(a, b, strict=True)
-    )
+    return len(a) == len(b) and a.translate(_DIGITS) == b.translate(_DIGITS)
 
 
 def _edits(distance: int) -> str:

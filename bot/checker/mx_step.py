@@ -172,8 +172,12 @@ def alignment(
     hosts = step.hosts
     for mx in hosts:
         mx.matched_by = first_match(patterns, mx.host)
-        if mx.matched_by is None and patterns:
-            mx.near_miss = near_miss(patterns[:_NEAR_MISS_PATTERNS], mx.host)
+    # A near miss compares each pattern with the host (edit distances): a bounded number
+    # of pairs per check, however many hosts are uncovered.
+    misses = [mx for mx in hosts if mx.matched_by is None]
+    compared = patterns[: min(_NEAR_MISS_PATTERNS, _NEAR_MISS_PAIRS // max(1, len(misses)))]
+    for mx in misses if patterns else []:
+        mx.near_miss = near_miss(compared or patterns[:1], mx.host)
     if not usable or policy is None:
         return out
     uncovered = [mx for mx in hosts if mx.matched_by is None]
@@ -222,6 +226,7 @@ def alignment(
 
 
 _NEAR_MISS_PATTERNS = 100  # patterns compared with an uncovered MX for a "did you mean"
+_NEAR_MISS_PAIRS = 500  # (pattern, uncovered MX) pairs compared per check
 _SHOWN_PATTERNS = 8  # policy patterns quoted in one message
 
 
