@@ -309,7 +309,7 @@ def _many_parts_problems(line: str) -> list[str]:
             # The start of the part it is in (the searches of ranks 1 and 2 find a character).
             start = line.rfind("\r", 0, where.start()) if rank in (1, 2) else where.start()
             found.append((start, rank, problem))
-    keys = dict.fromkeys(key.rstrip(" \t") for key in _MALFORMED_KEYS.findall(line))
+    keys = dict.fromkeys(map(str.rstrip, _MALFORMED_KEYS.findall(line), repeat(" \t")))
     for key in islice(keys, _MALFORMED_NAMED):
         part = re.compile(_PART + r"[ \t]*+" + re.escape(key) + r"[ \t]*+:")
         if (where := part.search(line)) is not None:
