@@ -22,7 +22,8 @@ MAX_ADDRESSES_PER_HOST = 8  # addresses probed per MX host (IPv4 and IPv6 togeth
 
 # HTTPS policy fetch (RFC 8461 §3.3 suggests 64 KiB and one minute)
 MAX_POLICY_BYTES = 64 * 1024
-MAX_HTTP_HEADER_BYTES = 16 * 1024
+MAX_HTTP_HEADER_BYTES = 16 * 1024  # one status line, header line or chunk-size line
+MAX_HTTP_HEADERS = 100  # header lines of the response
 USER_AGENT = "mtasts-bot/{version} (MTA-STS checker; +https://github.com/mtasts-bot)"
 
 # SMTP probe
