@@ -16,8 +16,9 @@ import socket
 
 import pytest
 
-from bench import latency, many, peers, slack_ack
+from bench import latency, many, parsers, peers, slack_ack, startup
 from bench.common import median, percentile, table
+from bot.testbed.hostile_text import CATALOGUE
 
 pytestmark = pytest.mark.slow
 
@@ -117,3 +118,32 @@ def test_peers_bench() -> None:
     assert len(rows) == len(peers.tools())
     assert all(r["ok"] == "1/1" for r in rows), rows  # every tool saw the domain pass
     assert len(_rows(text, "peer")) == len(peers.PAIRS)
+
+
+def test_parsers_bench() -> None:
+    text = parsers.run(1)
+    print(text)
+    _check_header(text, "bench.parsers")
+    rows = _rows(text, "parser")
+    assert {r["parser"] for r in rows} == {h.parser for h in CATALOGUE}
+    assert len(rows) == len(CATALOGUE)
+    for r in rows:
+        assert r["CPU per parse"].endswith(" ms")
+        half, full = (int(n.replace(",", "")) for n in r["work (half / full)"].split(" / "))
+        assert half > 0
+        assert full > 0
+    assert "Worst: " in text
+
+
+@needs_low_ports
+@pytest.mark.skipif(not peers.peers_installed(), reason="bench/.venv-peers is not installed")
+@pytest.mark.skipif(not _can_bind(53), reason="cannot bind port 53 on loopback")
+def test_startup_bench() -> None:
+    text = startup.run(0.005, 1)
+    print(text)
+    _check_header(text, "bench.startup")
+    rows = _rows(text, "ratio")
+    assert [r["target"] for r in rows] == ["<= 0.8", "<= 3", "<= 1.3", "<= 1.3"]
+    assert all(r["met"] in ("yes", "no") for r in rows)
+    assert "1/1" in text  # the healthy domain passed for each tool
+    assert _rows(text, "package")  # where the start-up time goes
