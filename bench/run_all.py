@@ -1,4 +1,4 @@
-"""Run all six benches with their defaults and write bench/results/latest.md.
+"""Run all seven benches with their defaults and write bench/results/latest.md.
 
     .venv/bin/python -m bench.run_all [--quick] [--no-install]
 
@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from bench import latency, many, parsers, peers, slack_ack, startup
+from bench import latency, many, parsers, peers, slack_ack, startup, tlsrpt
 from bench.common import ROOT, header, set_realtime
 
 RESULTS = ROOT / "bench" / "results" / "latest.md"
@@ -26,21 +26,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-realtime",
         action="store_true",
-        help="do not run benches 1, 2, 4 and 6 under SCHED_FIFO (by default they do if permitted)",
+        help="do not run benches 1, 2, 4 and 7 under SCHED_FIFO (by default they do if permitted)",
     )
     args = parser.parse_args(argv)
     if not args.no_install and not peers.peers_installed():
         peers.install_peers()
     q = args.quick
-    # Benches 1, 2, 4 and 6 mostly wait on the network: under SCHED_FIFO other load on a
-    # shared machine cannot delay them. Benches 3 and 5 are CPU-bound; they run normally
-    # so they never starve other work on the machine (bench 5 measures CPU time).
+    # Benches 1, 2, 4 and 7 mostly wait on the network: under SCHED_FIFO other load on a
+    # shared machine cannot delay them. Benches 3, 5 and 6 are CPU-bound; they run
+    # normally so they never starve other work on the machine (bench 6 measures CPU time).
     rt = not args.no_realtime
     jobs = [
         ("latency", rt, lambda: latency.run(0.025, 3 if q else 15)),
         ("peers", rt, lambda: peers.run(0.025, 1 if q else 11, quick=q)),
         ("many", False, lambda: many.run(20 if q else 1000, [0.0, 0.025])),
         ("slack", rt, lambda: slack_ack.run(10 if q else 100, [1, 10, 50], 0.025)),
+        ("tlsrpt", False, lambda: tlsrpt.run(0.5 if q else 10.0, 1 if q else 5)),
         ("parsers", False, lambda: parsers.run(1 if q else 9)),
         ("startup", rt, lambda: startup.run(0.025, 1 if q else 11)),
     ]

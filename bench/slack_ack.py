@@ -1,6 +1,7 @@
 """Bench 4: the Slack path: ack latency of /mtasts and time to the posted result.
 
     .venv/bin/python -m bench.slack_ack [--requests 100] [--levels 1,10,50] [--delay-ms 25]
+                                        [--redis redis://127.0.0.1:6379/0]
 
 The real app runs as `python -m bot serve --port P` (HTTP mode) in a child
 process, configured only through its environment: SLACK_API_URL points its Web
@@ -19,6 +20,10 @@ requests (as Slack signs them), `level` at a time, and measures:
 Each request comes from its own user and workspace, so the app's rate limits
 (10 checks per user, 60 per workspace at once) do not turn fresh checks into
 "slow down" answers; every level waits for all its results before the next.
+
+With `--redis URL` the app keeps its state there (REDIS_URL, under a prefix of
+its own): the cache, running checks, dedupe, replay guard and rate limits, as
+several instances would.
 """
 
 from __future__ import annotations
@@ -125,7 +130,9 @@ class _Sender:
         return out
 
 
-async def _run(requests: int, levels: Sequence[int], delay: float) -> list[Level]:
+async def _run(
+    requests: int, levels: Sequence[int], delay: float, redis: str | None = None
+) -> list[Level]:
     need = requests * len(levels) + max(levels)
     async with (
         TestbedProcess(need, delay, prefix="slack", standard_ports=True) as info,
@@ -142,6 +149,8 @@ async def _run(requests: int, levels: Sequence[int], delay: float) -> list[Level
             "MTASTS_CA_FILE": info.ca_file,
             "MTASTS_ALLOW_PRIVATE": "1",
         }
+        if redis:
+            env.update(REDIS_URL=redis, MTASTS_REDIS_PREFIX=f"bench-{os.getpid()}-{port}:")
         app = await asyncio.create_subprocess_exec(
             PYTHON,
             "-m",
@@ -193,8 +202,8 @@ async def _run(requests: int, levels: Sequence[int], delay: float) -> list[Level
     return results
 
 
-def run(requests: int, levels: Sequence[int], delay: float) -> str:
-    results = asyncio.run(_run(requests, levels, delay))
+def run(requests: int, levels: Sequence[int], delay: float, redis: str | None = None) -> str:
+    results = asyncio.run(_run(requests, levels, delay, redis))
     rows = []
     for r in results:
         rows.append(
@@ -230,7 +239,9 @@ def run(requests: int, levels: Sequence[int], delay: float) -> str:
         "/mtasts requests per row, `level` at a time. 'ack' = request to HTTP answer; "
         "'result' = request to the post on its response_url (fresh: a real check; cached: "
         "the cache). 'app CPU' = the app process's CPU over the row's wall time. "
-        "Targets: p99 ack < 100 ms at 50 concurrent; a cache hit posted within 50 ms.\n\n"
+        "Targets: p99 ack < 100 ms at 50 concurrent; a cache hit posted within 50 ms."
+        + (" State in Redis (REDIS_URL)." if redis else " State in process.")
+        + "\n\n"
     )
     text += table(
         [
@@ -258,9 +269,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=100, help="per row, default 100")
     parser.add_argument("--levels", default="1,10,50", help="concurrent requests, default 1,10,50")
     parser.add_argument("--delay-ms", type=float, default=25.0, help="testbed D, default 25")
+    parser.add_argument("--redis", metavar="URL", help="keep the app's state in this Redis")
     args = parse_args(parser, argv)
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
-    print(run(args.requests, levels, args.delay_ms / 1000), flush=True)
+    print(run(args.requests, levels, args.delay_ms / 1000, args.redis), flush=True)
     return 0
 
 

@@ -45,20 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     out = check.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="one JSON report per line")
     out.add_argument("--blocks", action="store_true", help="the Slack message payload, as JSON")
-    check.add_argument("--no-smtp", action="store_true", help="do not probe MX hosts on port 25")
-    check.add_argument(
-        "--nameserver",
-        action="append",
-        metavar="IP[:PORT]",
-        help="resolver to use (repeatable; default: the system's)",
-    )
-    check.add_argument("--ca-file", metavar="PEM", help="trust anchors (replace the default)")
-    check.add_argument(
-        "--allow-private",
-        action="store_true",
-        help="allow contacting loopback, private and link-local addresses",
-    )
-    check.add_argument("--timeout", metavar="SECONDS", help="budget of one domain's check")
+    add_checker_flags(check)
     check.add_argument("--concurrency", type=int, metavar="N", help="domains checked at once")
     check.add_argument(
         "--workers",
@@ -75,13 +62,38 @@ def _parser() -> argparse.ArgumentParser:
         help="HTTP port (default $PORT, else 3000)",
     )
     sub.add_parser("demo", help="run the bot against a built-in testbed (no Slack, no internet)")
+    from bot.cli_tlsrpt import add_parser as add_tlsrpt
+
+    add_tlsrpt(sub)
     return parser
+
+
+def add_checker_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that configure a check (also `mtasts tlsrpt`'s fresh check)."""
+    parser.add_argument("--no-smtp", action="store_true", help="do not probe MX hosts on port 25")
+    parser.add_argument(
+        "--nameserver",
+        action="append",
+        metavar="IP[:PORT]",
+        help="resolver to use (repeatable; default: the system's)",
+    )
+    parser.add_argument("--ca-file", metavar="PEM", help="trust anchors (replace the default)")
+    parser.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="allow contacting loopback, private and link-local addresses",
+    )
+    parser.add_argument("--timeout", metavar="SECONDS", help="budget of one domain's check")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check":
         return _check(args)
+    if args.command == "tlsrpt":
+        from bot.cli_tlsrpt import run as run_tlsrpt
+
+        return run_tlsrpt(args)
     if args.command == "serve":
         from bot.slack.serve import run
 
@@ -91,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_demo()
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def checker_settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, then the flags of `add_checker_flags`."""
     settings = Settings.from_env(validate=False)
     changes: dict[str, Any] = {}
     if args.nameserver:
@@ -102,7 +115,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         changes["allow_private"] = True
     if args.timeout is not None:
         changes["timeout"] = parse_timeout(args.timeout)
-    if args.concurrency is not None:
+    if getattr(args, "concurrency", None) is not None:
         changes["concurrency"] = args.concurrency
     if args.no_smtp:
         changes["smtp"] = False
@@ -113,7 +126,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _check(args: argparse.Namespace) -> int:
     try:
-        settings = _settings(args)
+        settings = checker_settings(args)
     except SettingsError as exc:
         print(f"mtasts: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -43,6 +43,7 @@ DEMO_DOMAINS: tuple[str, ...] = (
 )
 EXPLAIN_DOMAIN = "testing-backup.example"  # whose "Explain in thread" button is clicked
 DETAILS_DOMAIN = "mx-expired.example"  # whose "MX & TLS" button is clicked
+REPORT_DOMAIN = "mx-expired.example"  # whose TLS-RPT report is shared with the bot at the end
 OUTPUT_DIR = Path("demo-output")
 # Made up: only the stand-in and the demo's own requests ever see them.
 BOT_TOKEN = "xoxb-demo-0000-not-a-real-token"  # noqa: S105
@@ -139,6 +140,7 @@ async def main(
     domains: Sequence[str] = DEMO_DOMAINS,
     explain: str | None = EXPLAIN_DOMAIN,
     details: str | None = DETAILS_DOMAIN,
+    report: str | None = REPORT_DOMAIN,
     started: Started | None = None,
 ) -> int:
     """Run the demo, writing to `out`; raises DemoError when an answer does not come."""
@@ -205,6 +207,7 @@ async def main(
             list(domains),
             explain if explain in domains else None,
             details if details in domains else None,
+            report if report in domains else None,
         )
     return EXIT_OK
 
@@ -314,7 +317,13 @@ class _Demo:
     missing: list[str] = field(default_factory=list)  # domains whose result never came
     _shown: set[int] = field(default_factory=set)
 
-    async def play(self, domains: list[str], explain: str | None, details: str | None) -> None:
+    async def play(
+        self,
+        domains: list[str],
+        explain: str | None,
+        details: str | None,
+        report: str | None = None,
+    ) -> None:
         show = self.show
         posts = await self._command(domains)
         saved = [await asyncio.to_thread(self._write, d, args) for d, args in posts.items()]
@@ -322,6 +331,8 @@ class _Demo:
             saved += await self._explain(explain, posts)
         if details is not None and details in posts:
             saved += await self._details(details)
+        if report is not None:
+            saved += await self._report_share(report)
         show.line()
         where = self.output_dir if self.output_dir.is_absolute() else Path(".") / self.output_dir
         show.say(
@@ -341,6 +352,7 @@ class _Demo:
         )
         show.say("  3. Run `mtasts serve`, and type `/mtasts example.com` in Slack.", hang=3)
         show.say("Check real domains from the terminal: `mtasts check example.com`.")
+        show.say("Explain TLS-RPT reports there too: `mtasts tlsrpt report.json.gz`.")
         if self.missing:
             raise DemoError(f"no result was posted for {', '.join(self.missing)}")
 
@@ -436,6 +448,58 @@ class _Demo:
         for row in text.splitlines():
             show.line(("  " + row).rstrip())
         return [await asyncio.to_thread(self._write_json, f"{domain}.mx-view", view)]
+
+    async def _report_share(self, domain: str) -> list[Path]:
+        """Share a TLS-RPT report for `domain` in a DM: the summary, updated with what is
+        still failing, and the check's result message, all in the thread."""
+        from bot.testbed.reports import demo_report
+
+        show = self.show
+        name, data = demo_report()
+        info = self.standin.upload_file(name, data, filetype="gzip", mimetype="application/gzip")
+        ts = f"{int(time.time())}.000900"
+        request = self.slack.file_share([info], ts=ts)
+        show.line()
+        show.rule("You share a TLS-RPT report with the bot in a DM")
+        show.say(
+            f"{name}: Google's daily TLS-RPT report for {domain} ({len(data):,} bytes, gzip), "
+            "as it arrives at the domain's rua address."
+        )
+        status, _, took = await self._post(request.body, request.headers)
+        if status != 200:
+            raise DemoError(f"the app answered the file share with HTTP {status}")
+
+        def answered(calls: list[Call]) -> tuple[Call, Call] | None:
+            update = next(
+                (c for c in calls if c.method == "chat.update" and c.ok and c.args.get("ts")), None
+            )
+            threaded = [
+                c
+                for c in calls
+                if c.method == "chat.postMessage" and c.ok and c.args.get("thread_ts") == ts
+            ]
+            if update is None or len(threaded) < 2:
+                return None
+            return update, threaded[1]
+
+        update, result = await self._wait(answered, f"the explanation of the report for {domain}")
+        show.say(
+            f"Acknowledged in {took * 1000:.0f} ms. The app fetches the file from Slack, "
+            "summarises it in the thread, checks the domain (from the cache: it was checked "
+            "above) and updates the summary with what is still failing now:"
+        )
+        show.line()
+        summary = dict(update.args)
+        show.payload(summary)
+        show.line()
+        show.say(
+            f"Then, in the same thread, {domain}'s result message from that check, with its "
+            "buttons (the same as above)."
+        )
+        return [
+            await asyncio.to_thread(self._write, f"{domain}.tlsrpt", summary),
+            await asyncio.to_thread(self._write, f"{domain}.tlsrpt-check", dict(result.args)),
+        ]
 
     def _unmatched(self, rid: str, domains: list[str]) -> list[Call]:
         """Posts to the command's response_url that are no domain's result, not yet shown."""

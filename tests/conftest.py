@@ -99,3 +99,17 @@ def redis_prefix() -> str:
     from real_services import redis_prefix as fresh_prefix
 
     return fresh_prefix()
+
+
+@pytest_asyncio.fixture
+async def own_redis() -> AsyncIterator[object]:
+    """A Redis server of this test's own (tests/real_services.RedisServer), started; the
+    test may stop and start it. Killed at the end."""
+    from real_services import RedisServer
+
+    server = RedisServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

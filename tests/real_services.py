@@ -144,3 +144,55 @@ async def delete_run_keys(url: str) -> None:
             await client.delete(key)
     finally:
         await client.aclose()
+
+
+class RedisServer:
+    """A Redis server of the test's own on a free loopback port, to stop and start again
+    (an outage, for real). No persistence: it comes back empty, as after a crash.
+
+    Skips (or fails under MTASTS_REQUIRE_SERVICES=1) when `redis-server` is not installed.
+    """
+
+    def __init__(self) -> None:
+        import shutil
+        import socket
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            unavailable(
+                "redis-server (the binary)", "PATH", "redis-server", FileNotFoundError("not found")
+            )
+        self._binary = str(binary)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._proc: asyncio.subprocess.Process | None = None
+        self._drain: asyncio.Task[bytes] | None = None
+
+    async def start(self) -> None:
+        """Start it and wait until it says it is ready (its own log line)."""
+        self._proc = await asyncio.create_subprocess_exec(
+            self._binary, "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--protected-mode", "no",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        assert self._proc.stdout is not None
+        seen: list[str] = []
+        async with asyncio.timeout(20):
+            while "Ready to accept connections" not in (seen[-1] if seen else ""):
+                line = (await self._proc.stdout.readline()).decode(errors="replace")
+                if not line:
+                    raise RuntimeError("redis-server did not start:\n" + "".join(seen[-10:]))
+                seen.append(line)
+        # keep reading its log, so that the pipe never fills up
+        self._drain = asyncio.create_task(self._proc.stdout.read())
+
+    async def stop(self) -> None:
+        """Kill it (SIGKILL: an outage, not a shutdown) and wait until it is gone."""
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.kill()
+            await self._proc.wait()
+        if self._drain is not None:
+            await self._drain
+        self._proc = self._drain = None

@@ -16,7 +16,7 @@ import socket
 
 import pytest
 
-from bench import latency, many, parsers, peers, slack_ack, startup
+from bench import latency, many, parsers, peers, slack_ack, startup, tlsrpt
 from bench.common import median, percentile, table
 from bot.testbed.hostile_text import CATALOGUE
 
@@ -118,6 +118,16 @@ def test_peers_bench() -> None:
     assert len(rows) == len(peers.tools())
     assert all(r["ok"] == "1/1" for r in rows), rows  # every tool saw the domain pass
     assert len(_rows(text, "peer")) == len(peers.PAIRS)
+
+
+def test_tlsrpt_bench() -> None:
+    text = tlsrpt.run(0.2, 1)
+    print(text)
+    _check_header(text, "bench.tlsrpt")
+    rows = _rows(text, "input")
+    assert [r["input"] for r in rows] == ["report.json", "report.json.gz"]
+    assert rows[0]["failure details"] == rows[1]["failure details"]
+    assert all(r["total CPU"].startswith("**") for r in rows)
 
 
 def test_parsers_bench() -> None:

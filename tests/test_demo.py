@@ -58,7 +58,17 @@ async def test_demo_shows_every_domain_saves_json_and_stops_everything(tmp_path:
     assert "Here is what I found for testing-backup.example" in text
     assert "mtasts serve" in text
     assert "mtasts check example.com" in text
-    assert f"{folder}/ (7 files)" in flat
+    assert f"{folder}/ (9 files)" in flat
+    # the TLS-RPT report shared in a DM, explained in its thread against the check
+    assert "You share a TLS-RPT report with the bot in a DM" in text
+    assert "TLS-RPT report for mx-expired.example" in text
+    assert "Now: ✖ still failing — mx2.mx-expired.example's certificate expired on" in flat
+    assert "Now: ✔ fixed since — mx1.mx-expired.example offers STARTTLS now." in flat
+    assert "In the report: mode: testing" in text
+    summary = json.loads((folder / "mx-expired.example.tlsrpt.json").read_text())
+    assert summary["blocks"][0]["text"]["text"] == "TLS-RPT report for mx-expired.example"
+    check = json.loads((folder / "mx-expired.example.tlsrpt-check.json").read_text())
+    assert check["text"].startswith("mx-expired.example: ")
 
     for domain in demo.DEMO_DOMAINS:
         saved: dict[str, Any] = json.loads((folder / f"{domain}.json").read_text())
@@ -224,4 +234,5 @@ def test_python_m_bot_demo(tmp_path: Path) -> None:
     assert saved == sorted(
         [f"{d}.json" for d in demo.DEMO_DOMAINS]
         + ["testing-backup.example.explain.json", "mx-expired.example.mx-view.json"]
+        + ["mx-expired.example.tlsrpt.json", "mx-expired.example.tlsrpt-check.json"]
     )

@@ -6,8 +6,10 @@ read it and nothing else. Fields beyond the contract are additions only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+import functools
+import types
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 Severity = Literal["error", "warning", "info"]
 Status = Literal["pass", "warn", "fail"]
@@ -270,3 +272,59 @@ class Report:
             "dns": self.dns.to_json(),
             "smtp_checked": self.smtp_checked,
         }
+
+
+# -- reading the JSON form back (a report cached in Redis, or stored) ----------------
+
+
+class ReportJsonError(ValueError):
+    """The data is not a report's JSON form (as `Report.to_json()` writes it)."""
+
+
+def report_from_json(data: Any) -> Report:
+    """The Report whose `to_json()` gave `data`: `from(to_json(r)) == r` but for
+    `duration_ms`, which the JSON rounds to 0.1 ms. `status` is derived again, keys this
+    code does not know are ignored, and a field of the wrong shape raises
+    ReportJsonError naming it (e.g. `report.mx[0].tls.version`)."""
+    decoded: Report = _decode(Report, data, "report")
+    return decoded
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _decode(tp: Any, value: Any, path: str) -> Any:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        options = get_args(tp)
+        if value is None and type(None) in options:
+            return None
+        (inner,) = [o for o in options if o is not type(None)]  # only `X | None` is used
+        return _decode(inner, value, path)
+    if origin is Literal:
+        if isinstance(value, str) and value in get_args(tp):
+            return value
+        raise ReportJsonError(f"{path}: {value!r} is not one of {list(get_args(tp))}")
+    if origin is list:
+        if not isinstance(value, list):
+            raise ReportJsonError(f"{path}: expected a list")
+        (item,) = get_args(tp)
+        return [_decode(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(tp, type) and is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ReportJsonError(f"{path}: expected an object")
+        hints = _hints(tp)
+        kwargs: dict[str, Any] = {}
+        for f in fields(tp):
+            if f.name in value:
+                kwargs[f.name] = _decode(hints[f.name], value[f.name], f"{path}.{f.name}")
+            elif f.default is MISSING and f.default_factory is MISSING:
+                raise ReportJsonError(f"{path}.{f.name}: missing")
+        return tp(**kwargs)
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp in (str, int, bool) and type(value) is tp:
+        return value
+    raise ReportJsonError(f"{path}: expected {getattr(tp, '__name__', tp)}, got {value!r:.40}")

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import random
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,11 +28,16 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.health import Health
+from bot.metrics import Metrics
 from bot.slack import listeners
 from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
 from bot.slack.config import SlackConfig
-from bot.slack.dedupe import EventDeduper, dedupe_middleware
-from bot.slack.ratelimit import RateLimiter
+from bot.slack.dedupe import DEFAULT_MAXSIZE as DEDUPE_MAXSIZE
+from bot.slack.dedupe import Deduper, dedupe_middleware
+from bot.slack.marks import MemoryMarks
+from bot.slack.ratelimit import MemoryRateLimiter, RateLimiter
+from bot.slack.replay import DEFAULT_MAXSIZE as REPLAY_MAXSIZE
 from bot.slack.replay import ReplayGuard
 from bot.slack.reqlog import LOGGER_NAME
 from bot.slack.services import Services
@@ -188,6 +194,41 @@ def _tokenless(client: AsyncWebClient) -> Iterator[None]:
         client.token = token
 
 
+class ApiErrorCounter(AsyncRetryHandler):
+    """Counts failed Web API calls (`mtasts_slack_api_errors_total`) by method and error.
+
+    A retry handler, first in the client's list, that never asks for a retry: slack_sdk
+    shows every response and exception to its retry handlers, and Bolt copies the app
+    client's handlers into the client it makes for each request, so the calls listeners
+    make are counted too. An attempt that failed and was retried counts as one error.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=0)
+        self.metrics: Metrics | None = None
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if self.metrics is None:
+            return False
+        method = request.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "?"
+        if error is not None:
+            self.metrics.slack_api_error(method, type(error).__name__)
+        elif response is not None:
+            body = response.body if isinstance(response.body, dict) else {}
+            if body.get("ok") is False:
+                self.metrics.slack_api_error(method, str(body.get("error") or "unknown")[:64])
+            elif response.status_code >= 400:
+                self.metrics.slack_api_error(method, f"http_{response.status_code}")
+        return False
+
+
 def make_client(config: SlackConfig, *, retry_backoff: float = 0.5) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL, and one retry for 429, 5xx and dropped connections."""
     return AsyncWebClient(
@@ -196,6 +237,7 @@ def make_client(config: SlackConfig, *, retry_backoff: float = 0.5) -> AsyncWebC
         timeout=WEB_API_TIMEOUT,
         logger=logging.getLogger("mtasts.slack.web"),
         retry_handlers=[
+            ApiErrorCounter(),  # first: it sees every response
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
             RetryAfterHandler(max_retry_count=1),
             AsyncServerErrorRetryHandler(
@@ -238,19 +280,57 @@ def build_services(
     cache: ResultCache | None = None,
     limiter: RateLimiter | None = None,
     logger: logging.Logger | None = None,
+    metrics: Metrics | None = None,
 ) -> Services:
+    """What the listeners share: in this process, or in Redis when `config.redis_url` is set
+    (each Redis concern falling back to its in-process twin while Redis is away). A `cache`
+    given here should count its checks in the same `metrics`."""
+    metrics = metrics or Metrics()
+    health = Health(mode="socket" if config.socket_mode else "http")
+    # A guard well above the checker's own budget: a hung check must not hang waiters.
+    guard = config.settings.timeout * 2 + 10
+    dedupe_marks = MemoryMarks(maxsize=DEDUPE_MAXSIZE)
+    replay_marks = MemoryMarks(maxsize=REPLAY_MAXSIZE, clock=time.time)
+    redis = None
+    if config.redis_url:
+        from bot.slack.shared.cache import RedisResultCache
+        from bot.slack.shared.link import RedisLink
+        from bot.slack.shared.marks import RedisMarks
+        from bot.slack.shared.ratelimit import RedisRateLimiter
+
+        redis = RedisLink.from_url(config.redis_url, prefix=config.redis_prefix, metrics=metrics)
+        health.add("redis", redis.probe, required=False)  # it has in-process fallbacks
+        if cache is None:
+            cache = RedisResultCache(
+                check or default_check(config),
+                redis,
+                ttl=config.cache_ttl,
+                check_timeout=guard,
+                metrics=metrics,
+            )
+        limiter = limiter or RedisRateLimiter(redis)
+        dedupe = RedisMarks(redis, "dedupe", local=dedupe_marks)
+        replay = RedisMarks(redis, "replay", local=replay_marks)
     if cache is None:
-        # A guard well above the checker's own budget: a hung check must not hang waiters.
-        guard = config.settings.timeout * 2 + 10
         cache = MemoryResultCache(
-            check or default_check(config), ttl=config.cache_ttl, check_timeout=guard
+            check or default_check(config),
+            ttl=config.cache_ttl,
+            check_timeout=guard,
+            metrics=metrics,
         )
     return Services(
         cache=cache,
-        limiter=limiter or RateLimiter(),
-        deduper=EventDeduper(),
+        limiter=limiter or MemoryRateLimiter(),
+        deduper=Deduper(dedupe if redis else dedupe_marks),
         logger=logger or logging.getLogger(LOGGER_NAME),
-        replay=ReplayGuard(config.signing_secret) if config.signing_secret else None,
+        replay=(
+            ReplayGuard(config.signing_secret, marks=replay if redis else replay_marks)
+            if config.signing_secret
+            else None
+        ),
+        metrics=metrics,
+        health=health,
+        redis=redis,
     )
 
 
@@ -266,6 +346,9 @@ def build_app(
     if services.replay is None and config.signing_secret:
         services.replay = ReplayGuard(config.signing_secret)  # HTTP mode always has one
     client = client or make_client(config)
+    for handler in client.retry_handlers or []:
+        if isinstance(handler, ApiErrorCounter):
+            handler.metrics = services.metrics
     authorization = BotAuthorization(client, config.bot_token)
 
     async def authorize() -> AuthorizeResult | None:
@@ -287,7 +370,7 @@ def build_app(
             oauth_flow=None,
         )
     app.bot_authorization = authorization  # type: ignore[attr-defined]
-    app.middleware(dedupe_middleware(services.deduper, services.logger))
+    app.middleware(dedupe_middleware(services.deduper, services.logger, services.metrics))
     app.error(_log_unhandled(services.logger))
     listeners.register(app, services)
     app.services = services  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from typing import Any
 from bot.checker.model import Report
 from bot.slack.blocks.help_builder import build_error_message, build_rate_limited_message
 from bot.slack.blocks.result_builder import build_result_message
-from bot.slack.cache import CheckFailed
+from bot.slack.cache import Cached, CheckFailed
 from bot.slack.services import Services
 
 
@@ -43,10 +43,8 @@ async def admit(
     """Decide, without waiting on the network, which domains may be answered now."""
     admission = Admission()
     for domain in domains:
-        free = services.cache.is_pending(domain) or (
-            not fresh and await services.cache.peek(domain) is not None
-        )
-        wait = None if free else services.limiter.acquire(team, user)
+        free = await services.cache.is_free(domain, fresh=fresh)
+        wait = None if free else await services.limiter.acquire(team, user)
         if wait is None:
             admission.allowed.append(domain)
         else:
@@ -83,4 +81,13 @@ async def obtain(services: Services, domain: str, *, fresh: bool = False) -> Out
             domain,
             error=f"I couldn't check {domain} ({type(exc).__name__}). Please try again.",
         )
+    services.metrics.cache_lookup(hit=age is not None)
     return Outcome(domain, report=report, age=age)
+
+
+async def peek_cached(services: Services, domain: str) -> Cached | None:
+    """A cached report to show at once (counted as a cache hit), or None."""
+    cached = await services.cache.peek(domain)
+    if cached is not None:
+        services.metrics.cache_lookup(hit=True)
+    return cached

@@ -1,8 +1,9 @@
 """The Slack app's configuration, read from the environment.
 
 `SLACK_BOT_TOKEN` is always required; `SLACK_SIGNING_SECRET` in HTTP mode;
-`SLACK_APP_TOKEN` selects Socket Mode. Tokens and the signing secret never
-appear in `repr()` or in logs.
+`SLACK_APP_TOKEN` selects Socket Mode; `REDIS_URL` moves the state instances
+share into Redis. Tokens, the signing secret and a password in `REDIS_URL`
+never appear in `repr()` or in logs.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.checker.settings import Settings, SettingsError
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_CACHE_TTL = 300.0
 DEFAULT_PORT = 3000
+DEFAULT_REDIS_PREFIX = "mtasts:"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+MAX_REDIS_PREFIX = 64
 
 
 class ConfigError(ValueError):
@@ -30,6 +35,8 @@ class SlackConfig:
     api_url: str = DEFAULT_API_URL
     cache_ttl: float = DEFAULT_CACHE_TTL
     settings: Settings = field(default_factory=Settings)
+    redis_url: str | None = field(default=None, repr=False)
+    redis_prefix: str = DEFAULT_REDIS_PREFIX
 
     @property
     def socket_mode(self) -> bool:
@@ -41,7 +48,8 @@ class SlackConfig:
             f"SlackConfig(mode={mode}, api_url={self.api_url!r}, "
             f"cache_ttl={self.cache_ttl}, bot_token=***, signing_secret="
             f"{'***' if self.signing_secret else None}, app_token="
-            f"{'***' if self.app_token else None})"
+            f"{'***' if self.app_token else None}, redis="
+            f"{redact_url(self.redis_url) if self.redis_url else None})"
         )
 
     __str__ = __repr__
@@ -68,6 +76,16 @@ class SlackConfig:
         cache_ttl = DEFAULT_CACHE_TTL
         if (ttl_text := _get(env, "MTASTS_CACHE_TTL")) is not None:
             cache_ttl = _parse_ttl(ttl_text)
+        redis_url = _get(env, "REDIS_URL")
+        if redis_url is not None and not redis_url.startswith(REDIS_SCHEMES):
+            raise ConfigError(
+                f"REDIS_URL {redact_url(redis_url)!r} is not a redis://, rediss:// or unix:// URL"
+            )
+        redis_prefix = _get(env, "MTASTS_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX
+        if len(redis_prefix) > MAX_REDIS_PREFIX:
+            raise ConfigError(
+                f"MTASTS_REDIS_PREFIX: use 1 to {MAX_REDIS_PREFIX} characters, e.g. mtasts:"
+            )
         try:
             settings = Settings.from_env(env)
         except SettingsError as exc:
@@ -79,7 +97,23 @@ class SlackConfig:
             api_url=api_url,
             cache_ttl=cache_ttl,
             settings=settings,
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
         )
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password (if any) replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "(unreadable URL)"
+    if "password" in parts.query:
+        parts = parts._replace(query="***")
+    if password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{password}@", ":***@"))
+    return urlunsplit(parts)
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:

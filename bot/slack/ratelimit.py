@@ -1,7 +1,11 @@
 """Per-user and per-workspace limits on checks (answers from the cache are free).
 
-Token buckets keyed by user and by team, kept in TTL caches: a bucket unused
-for long enough to refill completely is dropped, which is the same as full.
+Token buckets keyed by user and by team: `burst` checks at once, refilled at
+`per_second`. A check takes a token from both buckets or from neither.
+`MemoryRateLimiter` keeps them in TTL caches in this process (a bucket unused
+for long enough to refill completely is dropped, which is the same as full);
+`RedisRateLimiter` (bot/slack/shared/ratelimit.py) keeps the same buckets in
+Redis, so limits hold across instances.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from cachetools import TTLCache
 
@@ -66,7 +71,23 @@ class _Buckets:
         self._buckets[key] = bucket  # (re)sets its expiry: it is full again by then
 
 
-class RateLimiter:
+class RateLimiter(Protocol):
+    async def acquire(self, team: str | None, user: str | None, cost: int = 1) -> float | None:
+        """Take `cost` checks; None when allowed, else the seconds to wait (nothing taken)."""
+        ...
+
+
+def bucket_names(team: str | None, user: str | None) -> tuple[str, str]:
+    """The (team, user) bucket names; a user's bucket is within their workspace."""
+    return team or "-", f"{team or '-'}:{user or '-'}"
+
+
+def over_burst(cost: int, user: Limit, team: Limit) -> bool:
+    """More at once than a bucket ever holds: never allowed."""
+    return cost > user.burst or cost > team.burst
+
+
+class MemoryRateLimiter:
     """`acquire(team, user)` takes one check from both buckets, or says how long to wait."""
 
     def __init__(
@@ -80,10 +101,10 @@ class RateLimiter:
         self._users = _Buckets(user, clock, maxsize)
         self._teams = _Buckets(team, clock, maxsize)
 
-    def acquire(self, team: str | None, user: str | None, cost: int = 1) -> float | None:
+    async def acquire(self, team: str | None, user: str | None, cost: int = 1) -> float | None:
         """Take `cost` checks; None when allowed, else the seconds to wait (nothing taken)."""
-        team_key, user_key = team or "-", f"{team or '-'}:{user or '-'}"
-        if cost > self._users.limit.burst or cost > self._teams.limit.burst:
+        team_key, user_key = bucket_names(team, user)
+        if over_burst(cost, self._users.limit, self._teams.limit):
             return math.inf
         wait = max(self._users.wait_time(user_key, cost), self._teams.wait_time(team_key, cost))
         if wait > 0:

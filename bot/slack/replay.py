@@ -17,13 +17,16 @@ so a second delivery of the exact same bytes is refused.
   signature it was already handled, and a 401 would only count as a failed
   delivery on Slack's side.
 - Only signatures of requests that verified are remembered, so forged
-  requests cannot fill the memory; it holds at most `maxsize` signatures
-  (the oldest go first beyond that) for at most the window plus a second.
+  requests cannot fill the memory; each for as long as its timestamp is in
+  the window (plus a second). In process (`MemoryMarks`) at most `maxsize`
+  signatures are kept, the oldest going first beyond that; with several
+  instances the marks live in Redis (`RedisMarks`), so a request replayed to
+  another instance is refused too.
 
 Socket Mode requests are not signed (the WebSocket itself is opened with the
 app-level token over TLS to Slack, so nobody else can inject into it) and do
-not pass through here; Slack's redeliveries there are dropped by the event_id
-dedupe.
+not pass through here; Slack's redeliveries there are dropped by the dedupe
+(bot/slack/dedupe.py).
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ import time
 from collections.abc import Callable, Mapping
 from enum import Enum
 
-from cachetools import TLRUCache
 from slack_sdk.signature import Clock as SdkClock
 from slack_sdk.signature import SignatureVerifier
+
+from bot.slack.marks import Marks, MemoryMarks
 
 Clock = Callable[[], float]
 
@@ -70,21 +74,18 @@ class ReplayGuard:
         self,
         signing_secret: str,
         *,
+        marks: Marks | None = None,
         maxsize: int = DEFAULT_MAXSIZE,
         clock: Clock = time.time,
     ) -> None:
         self._verifier = SignatureVerifier(signing_secret, clock=_WallClock(clock))
         self._clock = clock
-        # signature -> the wall-clock time after which the timestamp is stale anyway
-        self._seen: TLRUCache[str, float] = TLRUCache(
-            maxsize=maxsize, ttu=lambda _key, expires, _now: expires, timer=clock
+        # the signatures accepted, each until its timestamp is stale anyway
+        self.marks: Marks = (
+            marks if marks is not None else MemoryMarks(maxsize=maxsize, clock=clock)
         )
 
-    def __len__(self) -> int:
-        self._seen.expire()
-        return len(self._seen)
-
-    def check(self, body: bytes | str, headers: Mapping[str, str]) -> Verdict:
+    async def check(self, body: bytes | str, headers: Mapping[str, str]) -> Verdict:
         """Verify one request (`headers` looked up case-insensitively by the caller)."""
         timestamp = _header(headers, "X-Slack-Request-Timestamp")
         signature = _header(headers, "X-Slack-Signature")
@@ -96,11 +97,11 @@ class ReplayGuard:
             return Verdict.INVALID
         if not self._verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
             return Verdict.INVALID
-        if signature in self._seen:
+        stale_in = stamp + WINDOW + 1 - self._clock()
+        if not await self.marks.first_time(f"sig:{signature}", stale_in):
             if _header(headers, "X-Slack-Retry-Num") and _is_event_callback(body):
                 return Verdict.RETRY
             return Verdict.REPLAY
-        self._seen[signature] = float(stamp + WINDOW + 1)
         return Verdict.OK
 
 

@@ -14,7 +14,10 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 LOGGER_NAME = "mtasts.slack"
 # Outcomes that mean something went wrong on our side or Slack's (logged as warnings).
@@ -36,10 +39,13 @@ def format_fields(fields: dict[str, Any]) -> str:
     return " ".join(f"{k}={_value(v)}" for k, v in fields.items() if v is not None)
 
 
-def log_request(logger: logging.Logger, **fields: Any) -> None:
+def log_request(logger: logging.Logger, *, metrics: Metrics | None = None, **fields: Any) -> None:
+    """The request's line; `metrics` (when given) counts it by kind and outcome."""
     outcome = fields.get("outcome")
     level = logging.WARNING if outcome in FAILED_OUTCOMES else logging.INFO
     logger.log(level, "request %s", format_fields(fields))
+    if metrics is not None:
+        metrics.request(str(fields.get("kind", "?")), str(outcome or "?"))
 
 
 @dataclass(slots=True)
@@ -67,7 +73,13 @@ class RequestRecord:
 
 @contextmanager
 def request_log(
-    logger: logging.Logger, *, kind: str, name: str, team: str | None, user: str | None
+    logger: logging.Logger,
+    *,
+    kind: str,
+    name: str,
+    team: str | None,
+    user: str | None,
+    metrics: Metrics | None = None,
 ) -> Iterator[RequestRecord]:
     record = RequestRecord(kind=kind, name=name, team=team, user=user)
     start = time.perf_counter()
@@ -79,6 +91,7 @@ def request_log(
     finally:
         log_request(
             logger,
+            metrics=metrics,
             kind=record.kind,
             name=record.name,
             team=record.team,

@@ -1,8 +1,11 @@
-"""Running the app: HTTP (`POST /slack/events`, `GET /healthz`) or Socket Mode.
+"""Running the app: HTTP (`POST /slack/events`, `GET /healthz`, `GET /metrics`) or Socket Mode.
 
 `run()` is what `mtasts serve [--port]` calls. Without SLACK_APP_TOKEN the app
 serves HTTP on the port; with it the app connects over Socket Mode and the
-port serves only `/healthz`, which then reports the connection state.
+port serves only `/healthz` (which then reports the connection state) and
+`/metrics`. `/healthz` answers from the registry of dependency checks in
+`services.health` (bot/health.py); `/metrics` is `services.metrics` in
+Prometheus' text format (bot/metrics.py).
 SIGTERM/SIGINT stop taking requests, let work in flight finish (briefly), and
 exit. A token Slack refuses at start-up stops it with one line (exit 2).
 
@@ -27,13 +30,15 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.app import build_app, seed_authorization, services_of
+from bot.health import Probed
+from bot.metrics import CONTENT_TYPE
+from bot.slack.app import BotAuthorization, build_app, seed_authorization, services_of
 from bot.slack.config import ConfigError, SlackConfig, default_port
 from bot.slack.replay import Verdict
-from bot.slack.services import Services
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 # At shutdown, work in flight gets the checker's whole budget (a check started just
 # before SIGTERM still ends within it) plus a margin to post its answer; but at most
 # DRAIN_CAP seconds, so that what is then cancelled can still say so before a 30 s
@@ -48,8 +53,6 @@ BAD_TOKEN_ERRORS = frozenset(
 )
 
 log = logging.getLogger("mtasts.slack.serve")
-
-HealthFn = Callable[[], Awaitable[tuple[bool, dict[str, object]]]]
 
 
 def malformed(body: object) -> str | None:
@@ -73,17 +76,17 @@ def malformed(body: object) -> str | None:
     return None
 
 
-def make_web_app(app: AsyncApp | None, *, health: HealthFn | None = None) -> web.Application:
-    """The aiohttp application: Slack's request URL (when `app` is given) and /healthz."""
+def make_web_app(app: AsyncApp, *, events: bool = True) -> web.Application:
+    """The aiohttp application: /healthz, /metrics and (with `events`) Slack's request URL."""
     web_app = web.Application(client_max_size=MAX_BODY)
-
-    services = getattr(app, "services", None)
-    guard = services.replay if isinstance(services, Services) else None
+    services = services_of(app)
+    guard = services.replay
 
     async def slack_events(request: web.Request) -> web.Response:
-        assert app is not None
         if guard is not None:
-            verdict = guard.check(await request.read(), request.headers)
+            verdict = await guard.check(await request.read(), request.headers)
+            if verdict is not Verdict.OK:
+                services.metrics.request("http", verdict.value)
             if verdict in (Verdict.INVALID, Verdict.REPLAY):
                 # Never the signature or body: only what was wrong.
                 level = logging.WARNING if verdict is Verdict.REPLAY else logging.INFO
@@ -109,13 +112,33 @@ def make_web_app(app: AsyncApp | None, *, health: HealthFn | None = None) -> web
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(request: web.Request) -> web.Response:
-        ok, details = await health() if health is not None else (True, {"mode": "http"})
-        return web.json_response({"ok": ok, **details}, status=200 if ok else 503)
+        ok, body = await services.health.report()
+        return web.json_response(body, status=200 if ok else 503)
 
-    if app is not None:
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(
+            body=services.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE}
+        )
+
+    if events:
         web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.router.add_get(HEALTH_PATH, healthz)
+    web_app.router.add_get(METRICS_PATH, metrics)
     return web_app
+
+
+def slack_auth_probe(app: AsyncApp) -> Callable[[], Awaitable[Probed]]:
+    """HTTP mode: Slack is "connected" once auth.test has accepted the bot token (asked
+    again here while it has not). Not required: requests are still taken meanwhile."""
+    authorization = getattr(app, "bot_authorization", None)
+
+    async def probe() -> Probed:
+        if not isinstance(authorization, BotAuthorization):
+            return Probed(True)
+        authorized = await authorization() is not None
+        return Probed(authorized, {"authorized": authorized})
+
+    return probe
 
 
 async def check_tokens(app: AsyncApp, config: SlackConfig) -> str | None:
@@ -171,22 +194,28 @@ async def serve(
     services = services_of(app)
     loop = asyncio.get_running_loop()
     await check_tokens(app, config)  # a Socket Mode URL it was issued is not reused
+    if services.redis is not None:
+        await services.redis.warm()  # opens its connections; logs a warning if Redis is away
 
     socket_handler: Any = None
-    if config.socket_mode:
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+    if config.socket_mode and config.app_token:
+        from bot.slack.socket_mode import OnceSocketModeHandler
 
-        socket_handler = AsyncSocketModeHandler(app, config.app_token, web_client=app.client)
+        socket_handler = OnceSocketModeHandler(
+            app, config.app_token, services=services, web_client=app.client
+        )
         socket_client = socket_handler.client
         # The handler asks for its own URL: one issued at start-up may be stale by now, and
         # slack_sdk retries a URL it was given forever.
 
-        async def health() -> tuple[bool, dict[str, object]]:
+        async def socket_probe() -> Probed:
             connected = bool(await socket_client.is_connected())
-            return connected, {"mode": "socket", "connected": connected}
+            return Probed(connected, {"connected": connected})
 
-        web_app = make_web_app(None, health=health)
+        services.health.add("slack", socket_probe, required=True)
+        web_app = make_web_app(app, events=False)
     else:
+        services.health.add("slack", slack_auth_probe(app), required=False)
         web_app = make_web_app(app)
 
     installed: list[signal.Signals] = []
@@ -216,9 +245,7 @@ async def serve(
         if not await services.tracker.wait_idle(drain):
             log.warning("shutdown: cancelling %s unfinished requests", services.tracker.active)
             await services.tracker.cancel_all()
-        aclose = getattr(services.cache, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await services.aclose()
         for sig in installed:
             loop.remove_signal_handler(sig)
         log.info("stopped")

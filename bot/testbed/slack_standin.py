@@ -11,6 +11,12 @@ calls without sleeping (`await standin.wait_for(predicate, timeout=5)`).
 (`v0:{timestamp}:{body}`, HMAC-SHA256, as `slack_sdk.signature.SignatureVerifier`
 checks): slash commands, events, block actions and url_verification.
 
+Files shared with the bot are served too: `upload_file(...)` stores one and
+returns its Slack file object; `files.info` describes it, and its
+`url_private_download` serves the bytes to a request carrying a bot or user
+token (`Authorization: Bearer xoxb-…`), else redirects to a sign-in page as
+Slack does. Downloads are recorded as calls of method "files.download".
+
 Socket Mode is played too: `apps.connections.open` (with an `xapp-` token)
 hands out a WebSocket URL on the stand-in, which greets with `hello`; a test
 pushes envelopes with `send_envelope(...)` and the app's acks are recorded as
@@ -31,7 +37,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from aiohttp import WSMsgType, web
 
@@ -104,6 +110,7 @@ class SlackStandin:
         self._holds: dict[str, asyncio.Event] = {}
         self._socket_url: str | None = None  # refuse_socket_connections()
         self.arrived: dict[str, int] = defaultdict(int)  # calls received, answered or not
+        self._files: dict[str, tuple[dict[str, Any], bytes]] = {}  # file id -> (info, bytes)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -113,6 +120,8 @@ class SlackStandin:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{rid}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
+        app.router.add_get("/files-pri/{team_file}/{name}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -190,6 +199,45 @@ class SlackStandin:
     def fail_once(self, method: str, error: str) -> None:
         """The next call of `method` answers 200 `{"ok": false, "error": error}`."""
         self._faults[method].append(_Fault(200, error))
+
+    def upload_file(
+        self,
+        name: str,
+        content: bytes,
+        *,
+        filetype: str = "binary",
+        mimetype: str = "application/octet-stream",
+        user: str = "U0CALLER",
+        claimed_size: int | None = None,
+    ) -> dict[str, Any]:
+        """Store a file as if `user` uploaded it; returns its Slack file object.
+
+        `claimed_size`: the `size` Slack states (default the true size), to test
+        that a download is bounded by what arrives, not by what was announced.
+        """
+        file_id = f"F{next(self._ids):08d}"
+        base = f"{self.base_url}/files-pri/{self.team_id}-{file_id}"
+        info: dict[str, Any] = {
+            "id": file_id,
+            "created": int(time.time()),
+            "timestamp": int(time.time()),
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": filetype,
+            "pretty_type": filetype.upper(),
+            "user": user,
+            "mode": "hosted",
+            "editable": False,
+            "is_external": False,
+            "external_type": "",
+            "size": len(content) if claimed_size is None else claimed_size,
+            "url_private": f"{base}/{quote(name)}",
+            "url_private_download": f"{base}/download/{quote(name)}",
+            "permalink": f"https://standin.slack.invalid/files/{user}/{file_id}/{quote(name)}",
+        }
+        self._files[file_id] = (info, content)
+        return dict(info)
 
     # -- reading what happened -------------------------------------------------------
 
@@ -287,6 +335,7 @@ class SlackStandin:
             "chat.update": self._update_message,
             "views.open": self._views_open,
             "views.update": self._views_update,
+            "files.info": self._files_info,
         }.get(method)
         if handler is None:
             return 200, {"ok": True}, {}
@@ -384,6 +433,33 @@ class SlackStandin:
         self._views[view_id] = stored
         return {"ok": True, "view": stored}
 
+    def _files_info(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        stored = self._files.get(str(args.get("file", "")))
+        if stored is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": dict(stored[0]), "comments": [], "response_metadata": {}}
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """A file's url_private(_download): the bytes for a bearer token, else Slack's sign-in."""
+        team_file = request.match_info["team_file"]
+        file_id = team_file.rsplit("-", 1)[-1]
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        call = Call(method="files.download", args={"file": file_id}, at=self._clock(), token=token)
+        stored = self._files.get(file_id)
+        if not token or not token.startswith(("xoxb-", "xoxp-")):
+            # What Slack does without a usable token: send the browser to sign in.
+            call.status, call.error = 302, "not_authed"
+            await self._record(call)
+            raise web.HTTPFound("https://standin.slack.invalid/?redir=%2Ffiles-pri%2F" + team_file)
+        if stored is None or not team_file.startswith(f"{self.team_id}-"):
+            call.status, call.error = 404, "file_not_found"
+            await self._record(call)
+            return web.Response(status=404, text="file not found")
+        await self._record(call)
+        info, content = stored
+        return web.Response(body=content, content_type=str(info["mimetype"]))
+
     def view(self, view_id: str) -> dict[str, Any] | None:
         """The view as it stands now (after any views.update)."""
         return self._views.get(view_id)
@@ -416,10 +492,16 @@ class SlackStandin:
         return ws
 
     async def send_envelope(
-        self, kind: str, payload: Mapping[str, Any], *, retry_attempt: int = 0
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        retry_attempt: int = 0,
+        envelope_id: str | None = None,
     ) -> str:
-        """Push an envelope (`slash_commands`, `events_api`, `interactive`) to every socket."""
-        envelope_id = f"env-{next(self._ids):06d}"
+        """Push an envelope (`slash_commands`, `events_api`, `interactive`) to every socket;
+        `envelope_id`: send one again, as Slack does when it missed the acknowledgement."""
+        envelope_id = envelope_id or f"env-{next(self._ids):06d}"
         envelope = {
             "envelope_id": envelope_id,
             "type": kind,
@@ -591,8 +673,10 @@ class SlackRequests:
         user: str = "U0CALLER",
         ts: str | None = None,
         thread_ts: str | None = None,
+        files: list[dict[str, Any]] | None = None,
         **kw: Any,
     ) -> SignedRequest:
+        """`@mtasts text` in a channel; `files`: Slack file objects shared with the mention."""
         stamp = ts or self.new_ts()
         event: dict[str, Any] = {
             "type": "app_mention",
@@ -604,7 +688,35 @@ class SlackRequests:
         }
         if thread_ts:
             event["thread_ts"] = thread_ts
+        if files is not None:
+            event["files"] = files
+            event["upload"] = False
         return self.event(event, **kw)
+
+    def file_share(
+        self,
+        files: list[dict[str, Any]],
+        text: str = "",
+        *,
+        channel: str = "D0CALLER",
+        user: str = "U0CALLER",
+        ts: str | None = None,
+        **kw: Any,
+    ) -> SignedRequest:
+        """Files shared in a direct message with the bot: a `message` of subtype `file_share`."""
+        return self.direct_message(
+            text,
+            channel=channel,
+            user=user,
+            ts=ts,
+            extra={
+                "subtype": "file_share",
+                "files": files,
+                "upload": False,
+                "display_as_bot": False,
+            },
+            **kw,
+        )
 
     def direct_message(
         self,

@@ -39,6 +39,7 @@ from slack_html import page_html  # noqa: E402
 SHOTS: tuple[tuple[str, str], ...] = (
     ("result-testing.png", "testing-backup.example"),
     ("result-error.png", "mx-expired.example"),
+    ("tlsrpt-summary.png", "mx-expired.example.tlsrpt"),  # a TLS-RPT report shared in a DM
 )
 WIDTH = 900
 SCALE = 1  # device pixels per CSS pixel

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 
 import pytest
 import pytest_asyncio
 
 from bot.checker.engine import check
 from bot.checker.findings import CODES
-from bot.checker.model import Report
+from bot.checker.model import Report, report_from_json
 from bot.testbed.bed import Testbed
 from bot.testbed.scenario import Scenario
 from bot.testbed.scenarios import SCENARIOS
@@ -104,3 +105,13 @@ def test_delegation_shows_where_the_record_lives(reports: dict[str, Report]) -> 
     assert "_mta-sts.gone-provider.example does not exist" in dangling.message
     assert dangling.fix is not None
     assert "replace the CNAME" in dangling.fix
+
+
+def test_json_report_reads_back_into_the_same_report(reports: dict[str, Report]) -> None:
+    """What a cache in Redis (or a store) keeps is the JSON form; reading it back must
+    give the very report, for every scenario (every finding code, every optional part)."""
+    for report in reports.values():
+        text = json.dumps(report.to_json())
+        back = report_from_json(json.loads(text))
+        assert back == replace(report, duration_ms=round(report.duration_ms, 1))
+        assert json.dumps(back.to_json()) == text

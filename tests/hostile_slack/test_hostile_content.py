@@ -37,7 +37,7 @@ from bot.slack.blocks.ids import (
     ACTION_POLICY,
     ACTION_RECHECK,
 )
-from bot.slack.ratelimit import Limit, RateLimiter
+from bot.slack.ratelimit import Limit, MemoryRateLimiter
 from bot.testbed.bed import Testbed
 from bot.testbed.behaviour import Mx
 from bot.testbed.scenario import make, policy_text
@@ -111,7 +111,7 @@ async def hostile(testbed: Testbed) -> AsyncIterator[Harness]:
     async def real_check(domain: str) -> Report:
         return graft(await check(domain, settings))
 
-    generous = RateLimiter(user=Limit(1000, 100.0), team=Limit(1000, 100.0))
+    generous = MemoryRateLimiter(user=Limit(1000, 100.0), team=Limit(1000, 100.0))
     async with running_app(check=real_check, limiter=generous) as h:
         yield h
 

@@ -14,7 +14,7 @@ import pytest_asyncio
 from slack_harness import SIGNING_SECRET, Harness, running_app
 
 from bot.slack.blocks.ids import ACTION_DNS, ACTION_RECHECK
-from bot.slack.ratelimit import Limit, RateLimiter
+from bot.slack.ratelimit import Limit, MemoryRateLimiter
 from bot.testbed.slack_standin import SlackRequests
 
 
@@ -36,7 +36,7 @@ def wait_in(text: str) -> int:
 async def limited() -> AsyncIterator[tuple[Harness, Clock]]:
     clock = Clock()
     # 2 checks per person, refilled one per 10 s; 4 per workspace, one per 20 s.
-    limiter = RateLimiter(user=Limit(2, 0.1), team=Limit(4, 0.05), clock=clock)
+    limiter = MemoryRateLimiter(user=Limit(2, 0.1), team=Limit(4, 0.05), clock=clock)
     async with running_app(limiter=limiter) as h:
         yield h, clock
 

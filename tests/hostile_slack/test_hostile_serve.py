@@ -11,7 +11,7 @@ from slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeChecker
 
 from bot.slack.app import build_app, make_client, services_of
 from bot.slack.config import SlackConfig
-from bot.slack.ratelimit import Limit, RateLimiter
+from bot.slack.ratelimit import Limit, MemoryRateLimiter
 from bot.slack.serve import EVENTS_PATH, serve
 from bot.testbed.slack_standin import SignedRequest, SlackRequests, SlackStandin
 
@@ -23,7 +23,7 @@ async def serving(standin: SlackStandin) -> AsyncIterator[str]:
     )
     checker = FakeChecker()
     app = build_app(config, check=checker, client=make_client(config, retry_backoff=0.01))
-    services_of(app).limiter = RateLimiter(user=Limit(100, 1.0), team=Limit(100, 1.0))
+    services_of(app).limiter = MemoryRateLimiter(user=Limit(100, 1.0), team=Limit(100, 1.0))
     stop = asyncio.Event()
     bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(

@@ -15,7 +15,7 @@ import pytest
 from slack_harness import Harness, running_app
 
 from bot.slack.blocks.ids import ACTION_EXPLAIN, ACTION_MX, ACTION_RECHECK
-from bot.slack.ratelimit import Limit, RateLimiter
+from bot.slack.ratelimit import Limit, MemoryRateLimiter
 from bot.testbed.slack_standin import RESPONSE_URL_MAX_POSTS
 
 
@@ -109,7 +109,7 @@ async def test_mention_in_a_channel_that_restricts_posting_is_answered_in_a_dm(
 
 
 async def test_rate_limit_notice_where_the_bot_cannot_post_goes_to_a_dm() -> None:
-    limiter = RateLimiter(user=Limit(burst=1, per_second=0.001), team=Limit(60, 1.0))
+    limiter = MemoryRateLimiter(user=Limit(burst=1, per_second=0.001), team=Limit(60, 1.0))
     async with running_app(limiter=limiter) as h:
         await h.send(h.slack.mention("first.example", ts="1700000503.000100"))
         await h.wait_for(lambda calls: h.standin.calls_to("chat.postMessage"))

@@ -10,6 +10,7 @@ a `SlackStandin`, and sends it requests signed like Slack's. The checker is a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from slack_bolt.app.async_app import AsyncApp
 
 from bot.checker.findings import finding
 from bot.checker.model import MxHost, Policy, Record, Report, Tls, TlsRpt
+from bot.metrics import Metrics
 from bot.slack.app import build_app, build_services, make_client
 from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
 from bot.slack.config import SlackConfig
@@ -164,19 +166,38 @@ async def running_app(
     limiter: RateLimiter | None = None,
     clock: Callable[[], float] | None = None,
     cache: ResultCache | None = None,
+    standin: SlackStandin | None = None,
+    redis_url: str | None = None,
+    redis_prefix: str = "mtasts:",
+    checker: FakeChecker | None = None,
 ) -> AsyncIterator[Harness]:
-    checker = FakeChecker()
-    async with SlackStandin() as standin, aiohttp.ClientSession() as session:
+    """One app served on a random port. Pass `standin` (and `redis_url`, `redis_prefix`)
+    to run several instances as one deployment: one Slack, one Redis."""
+    checker = checker or FakeChecker()
+    async with contextlib.AsyncExitStack() as stack:
+        if standin is None:
+            standin = await stack.enter_async_context(SlackStandin())
+        session = await stack.enter_async_context(aiohttp.ClientSession())
         config = SlackConfig(
             bot_token=BOT_TOKEN,
             signing_secret=SIGNING_SECRET,
             api_url=standin.api_url,
             cache_ttl=cache_ttl,
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
         )
-        memory = MemoryResultCache(
-            check or checker, ttl=cache_ttl, check_timeout=10, **({"clock": clock} if clock else {})
+        metrics = Metrics()
+        if cache is None and redis_url is None:
+            cache = MemoryResultCache(
+                check or checker,
+                ttl=cache_ttl,
+                check_timeout=10,
+                metrics=metrics,
+                **({"clock": clock} if clock else {}),
+            )
+        services = build_services(
+            config, check=check or checker, cache=cache, limiter=limiter, metrics=metrics
         )
-        services = build_services(config, cache=cache or memory, limiter=limiter)
         app = build_app(config, client=make_client(config, retry_backoff=0.01), services=services)
         runner = web.AppRunner(make_web_app(app), access_log=None)
         await runner.setup()
@@ -200,7 +221,7 @@ async def running_app(
                 gate.set()
             await services.tracker.wait_idle(5)
             await runner.cleanup()
-            await memory.aclose()
+            await services.aclose()
 
 
 def web_calls(calls: list[Call]) -> list[Call]:

@@ -10,7 +10,7 @@ import pytest
 from slack_harness import running_app
 
 from bot.slack.app import BotAuthorization
-from bot.slack.ratelimit import Limit, RateLimiter
+from bot.slack.ratelimit import Limit, MemoryRateLimiter
 
 
 async def test_oauth_environment_variables_do_not_switch_the_app_to_oauth(
@@ -37,7 +37,9 @@ async def test_oauth_environment_variables_do_not_switch_the_app_to_oauth(
 
 
 async def test_thirty_simultaneous_first_requests_ask_auth_test_once() -> None:
-    async with running_app(limiter=RateLimiter(user=Limit(100, 1.0), team=Limit(100, 1.0))) as h:
+    async with running_app(
+        limiter=MemoryRateLimiter(user=Limit(100, 1.0), team=Limit(100, 1.0))
+    ) as h:
         auth = h.app.bot_authorization  # type: ignore[attr-defined]
         assert isinstance(auth, BotAuthorization)
         assert not auth.authorized

@@ -43,14 +43,14 @@ async def test_two_concurrent_requests_share_one_check() -> None:
     first = asyncio.create_task(cache.get_or_check("example.com"))
     second = asyncio.create_task(cache.get_or_check("example.com"))
     await checker.entered.wait()
-    assert cache.is_pending("example.com")
+    assert await cache.is_free("example.com", fresh=True)
     checker.gate.set()
     (r1, age1), (r2, age2) = await asyncio.gather(first, second)
     assert checker.calls == ["example.com"]
     assert r1 is r2
     assert age1 is None
     assert age2 is None
-    assert not cache.is_pending("example.com")  # the in-flight entry is gone
+    assert not await cache.is_free("example.com", fresh=True)  # the in-flight entry is gone
 
 
 async def test_cached_report_is_reused_with_its_age_until_the_ttl() -> None:
@@ -97,7 +97,7 @@ async def test_a_failing_check_reaches_every_waiter_as_a_message() -> None:
     assert all(isinstance(r, CheckFailed) for r in results)
     assert all("bad.example" in str(r) and "Traceback" not in str(r) for r in results)
     assert checker.calls == ["bad.example"]
-    assert not cache.is_pending("bad.example")
+    assert not await cache.is_free("bad.example", fresh=True)
     assert await cache.peek("bad.example") is None  # failures are not cached
     checker.error = None
     report, _ = await cache.get_or_check("bad.example")
@@ -110,7 +110,7 @@ async def test_a_hung_check_is_stopped_by_the_guard_timeout() -> None:
     cache = MemoryResultCache(checker, ttl=300, check_timeout=0.05)
     with pytest.raises(CheckFailed, match="too long"):
         await cache.get_or_check("slow.example")
-    assert not cache.is_pending("slow.example")
+    assert not await cache.is_free("slow.example", fresh=True)
 
 
 async def test_one_cancelled_waiter_does_not_cancel_the_shared_check() -> None:

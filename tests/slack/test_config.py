@@ -11,6 +11,7 @@ from bot.slack.config import (
     SlackConfig,
     default_port,
     port_argument,
+    redact_url,
 )
 
 HTTP_ENV = {"SLACK_BOT_TOKEN": "xoxb-secret-bot", "SLACK_SIGNING_SECRET": "sig-secret-123"}
@@ -37,6 +38,8 @@ def test_http_mode_needs_bot_token_and_signing_secret() -> None:
         ({**HTTP_ENV, "MTASTS_CACHE_TTL": "-5"}, "MTASTS_CACHE_TTL"),
         ({**HTTP_ENV, "SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
         ({**HTTP_ENV, "MTASTS_TIMEOUT": "forever"}, "MTASTS_TIMEOUT"),
+        ({**HTTP_ENV, "REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({**HTTP_ENV, "MTASTS_REDIS_PREFIX": "x" * 65}, "MTASTS_REDIS_PREFIX"),
     ],
 )
 def test_a_missing_or_bad_variable_is_named_in_one_line(env: dict[str, str], named: str) -> None:
@@ -106,3 +109,28 @@ def test_port_argument_accepts_every_port_number() -> None:
     assert port_argument("1") == 1
     assert port_argument("65535") == 65535
     assert port_argument(" 3000 ") == 3000
+
+
+def test_redis_url_and_prefix_are_read_and_the_password_never_shown() -> None:
+    assert SlackConfig.from_env(HTTP_ENV).redis_url is None
+    env = {**HTTP_ENV, "REDIS_URL": "redis://:hunter2@cache:6379/1", "MTASTS_REDIS_PREFIX": "a:"}
+    config = SlackConfig.from_env(env)
+    assert (config.redis_url, config.redis_prefix) == ("redis://:hunter2@cache:6379/1", "a:")
+    assert "hunter2" not in repr(config)
+    assert "redis://:***@cache:6379/1" in repr(config)
+    assert SlackConfig.from_env({**HTTP_ENV, "MTASTS_REDIS_PREFIX": " "}).redis_prefix == "mtasts:"
+    with pytest.raises(ConfigError) as refused:
+        SlackConfig.from_env({**HTTP_ENV, "REDIS_URL": "tcp://u:hunter2@cache"})
+    assert "hunter2" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://cache:6379/0", "redis://cache:6379/0"),
+        ("rediss://user:pw@cache:6380/0", "rediss://user:***@cache:6380/0"),
+        ("redis://cache:6379/0?password=pw", "redis://cache:6379/0?***"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown

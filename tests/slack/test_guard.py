@@ -18,8 +18,11 @@ class BrokenCache:
     async def peek(self, domain: str) -> Cached | None:
         raise ConnectionError("redis://:hunter2@cache:6379 is gone")
 
-    def is_pending(self, domain: str) -> bool:
-        return False
+    async def is_free(self, domain: str, *, fresh: bool = False) -> bool:
+        raise ConnectionError("redis://:hunter2@cache:6379 is gone")
+
+    async def aclose(self) -> None:
+        pass
 
     async def get_or_check(self, domain: str, *, fresh: bool = False) -> tuple[Report, None]:
         raise ConnectionError("redis://:hunter2@cache:6379 is gone")

@@ -60,7 +60,7 @@ def test_events_interactivity_socket_mode(manifest: dict[str, Any]) -> None:
 
 def test_minimal_scopes(manifest: dict[str, Any]) -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"commands", "app_mentions:read", "chat:write", "im:history"}
+    assert scopes == {"commands", "app_mentions:read", "chat:write", "im:history", "files:read"}
 
 
 def test_comments_say_how_to_switch_to_http() -> None:

@@ -113,9 +113,16 @@ async def test_socket_mode_connects_reports_health_and_answers() -> None:
         async with http.get(f"{s.base}/healthz") as r:
             body = await r.json()
             assert r.status == 200
-            assert body == {"ok": True, "mode": "socket", "connected": True}
+            assert body == {
+                "ok": True,
+                "mode": "socket",
+                "checks": {"slack": {"ok": True, "required": True, "connected": True}},
+            }
         async with http.post(f"{s.base}{EVENTS_PATH}", data="{}") as r:
             assert r.status == 404  # no HTTP request URL in Socket Mode
+        async with http.get(f"{s.base}/metrics") as r:
+            assert r.status == 200
+            assert "mtasts_requests_total" in await r.text()
 
         url = standin.new_response_url()
         slack = SlackRequests(SIGNING_SECRET)
@@ -142,6 +149,29 @@ async def test_socket_mode_connects_reports_health_and_answers() -> None:
         await standin.wait_for(lambda calls: len(standin.calls_to("socket_ack")) == 3)
         assert len(standin.calls_to("chat.postMessage")) == 1
     assert standin.socket_connections == 0  # closed at shutdown
+
+
+async def test_socket_mode_an_envelope_sent_again_is_acked_but_answered_once() -> None:
+    async with SlackStandin() as standin, served(standin, app_token=APP_TOKEN) as s:
+        await standin.wait_for(lambda calls: standin.calls_to("socket_connect"))
+        url = standin.new_response_url()
+        form = dict(
+            parse_qsl(
+                SlackRequests(SIGNING_SECRET).slash_command("a.example", response_url=url).body
+            )
+        )
+        envelope_id = await standin.send_envelope("slash_commands", form)
+        await standin.send_envelope("slash_commands", form, envelope_id=envelope_id)
+        acks = await standin.wait_for(
+            lambda calls: (
+                len(standin.calls_to("socket_ack")) == 2 and standin.calls_to("socket_ack")
+            )
+        )
+        await standin.wait_for(lambda calls: standin.response_posts(url))
+        assert [a.args["envelope_id"] for a in acks] == [envelope_id, envelope_id]
+        assert sum("Checking" in json.dumps(a.args.get("payload")) for a in acks) == 1
+        assert s.checker.calls == ["a.example"]
+    assert len(standin.response_posts(url)) == 1
 
 
 async def test_a_refused_app_token_stops_start_up_naming_it() -> None:

@@ -28,6 +28,12 @@ def build_help_message() -> dict[str, Any]:
         "• *Explain in thread* — what each problem means for your mail and how to fix it.\n"
         "• *Re-check* — check again now, without the cached result."
     )
+    reports = (
+        "*TLS-RPT reports*\n"
+        "Share a report file with me (`.json`, `.json.gz` or a `.zip` of them) in a direct "
+        "message, or in a channel with a mention, or paste its JSON: I explain what failed, "
+        "where and why, and check whether it is still broken."
+    )
     text = (
         f"Usage: /mtasts example.com [more domains, up to {MAX_DOMAINS}], "
         "or mention @mtasts with a domain."
@@ -37,6 +43,7 @@ def build_help_message() -> dict[str, Any]:
         "blocks": [
             section(usage),
             section(buttons),
+            section(reports),
             context("MTA-STS is RFC 8461; TLS-RPT is RFC 8460."),
         ],
     }

@@ -23,7 +23,7 @@ from bot.slack.blocks.details_builder import (
 )
 from bot.slack.blocks.help_builder import build_error_message
 from bot.slack.blocks.ids import ACTION_DNS, ACTION_MX, ACTION_POLICY
-from bot.slack.checking import admit, obtain
+from bot.slack.checking import admit, obtain, peek_cached
 from bot.slack.flows.action_body import Click
 from bot.slack.flows.replies import slack_error, tell_clicker
 from bot.slack.reqlog import RequestRecord
@@ -61,7 +61,7 @@ async def run_details(
         )
         return
     record.domains = [domain]
-    cached = await services.cache.peek(domain)
+    cached = await peek_cached(services, domain)
     if cached is not None:
         record.note(cache="hit")
         await _open(services, record, client, respond, click, build(cached.report))

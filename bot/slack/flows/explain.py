@@ -25,7 +25,7 @@ from bot.slack.blocks.help_builder import (
     build_explaining_message,
     build_not_in_channel_message,
 )
-from bot.slack.checking import Outcome, admit, obtain
+from bot.slack.checking import Outcome, admit, obtain, peek_cached
 from bot.slack.flows.action_body import Click
 from bot.slack.flows.replies import (
     CANNOT_POST,
@@ -68,7 +68,7 @@ async def run_explain(
         return
     record.domains = [domain]
     # The cached report is the one the clicked message shows (when still fresh).
-    cached = await services.cache.peek(domain)
+    cached = await peek_cached(services, domain)
     if cached is None:
         admission = await admit(services, [domain], team=click.team, user=click.user)
         if admission.limited:

@@ -46,7 +46,9 @@ async def guarded(
     """Run `work(record)`; on failure answer with an apology. Never raises (but cancellation)."""
     with (
         services.tracker.track(),
-        request_log(services.logger, kind=kind, name=name, team=team, user=user) as record,
+        request_log(
+            services.logger, kind=kind, name=name, team=team, user=user, metrics=services.metrics
+        ) as record,
     ):
         try:
             await work(record)

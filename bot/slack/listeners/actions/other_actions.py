@@ -23,6 +23,7 @@ def other_actions(services: Services) -> Listener:
         click = read_click(body)
         log_request(
             services.logger,
+            metrics=services.metrics,
             kind="action",
             name=click.action_id[:64] or "?",
             team=click.team,

@@ -6,7 +6,7 @@ from slack_harness import Harness, make_report, running_app
 
 from bot.slack.blocks.ids import ACTION_RECHECK
 from bot.slack.blocks.result_builder import build_result_message
-from bot.slack.ratelimit import Limit, RateLimiter
+from bot.slack.ratelimit import Limit, MemoryRateLimiter
 
 
 async def test_recheck_bypasses_the_cache_and_replaces_the_message(harness: Harness) -> None:
@@ -34,7 +34,7 @@ async def test_recheck_result_is_what_the_cache_serves_next(harness: Harness) ->
 
 
 async def test_rate_limited_recheck_leaves_the_message_and_says_why() -> None:
-    limiter = RateLimiter(user=Limit(burst=1, per_second=0.001), team=Limit(60, 1.0))
+    limiter = MemoryRateLimiter(user=Limit(burst=1, per_second=0.001), team=Limit(60, 1.0))
     async with running_app(limiter=limiter) as h:
         _, first = await h.command("example.com")
         await h.wait_for(lambda calls: h.standin.response_posts(first))

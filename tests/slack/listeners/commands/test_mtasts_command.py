@@ -8,7 +8,7 @@ import logging
 import pytest
 from slack_harness import Harness, running_app
 
-from bot.slack.ratelimit import Limit, RateLimiter
+from bot.slack.ratelimit import Limit, MemoryRateLimiter
 
 
 def _texts(blocks: list[dict]) -> str:
@@ -163,7 +163,7 @@ async def test_a_cached_result_is_reused_and_says_so(harness: Harness) -> None:
 
 
 async def test_rate_limit_answers_with_a_friendly_ephemeral_and_cache_hits_are_free() -> None:
-    limiter = RateLimiter(user=Limit(burst=2, per_second=0.01), team=Limit(60, 1.0))
+    limiter = MemoryRateLimiter(user=Limit(burst=2, per_second=0.01), team=Limit(60, 1.0))
     async with running_app(limiter=limiter) as h:
         _, url1 = await h.command("one.example two.example")
         await h.wait_for(lambda calls: len(h.standin.response_posts(url1)) == 2)
@@ -205,7 +205,7 @@ async def test_a_refused_response_url_post_is_logged_not_raised(
 
 
 async def test_many_commands_at_once_all_acked_quickly() -> None:
-    async with running_app(limiter=RateLimiter(user=Limit(100, 1), team=Limit(100, 1))) as h:
+    async with running_app(limiter=MemoryRateLimiter(user=Limit(100, 1), team=Limit(100, 1))) as h:
         gates = [h.checker.hold(f"d{i}.example") for i in range(20)]
         results = await asyncio.gather(
             *(h.command(f"d{i}.example", user_id=f"U{i}") for i in range(20))

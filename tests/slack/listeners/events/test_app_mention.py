@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_harness import Harness, running_app
 
-from bot.slack.ratelimit import Limit, RateLimiter
+from bot.slack.ratelimit import Limit, MemoryRateLimiter
 
 
 async def test_mention_is_answered_in_its_thread(harness: Harness) -> None:
@@ -61,7 +61,7 @@ async def test_bad_input_gets_an_error_in_the_thread(harness: Harness) -> None:
 
 
 async def test_rate_limited_mention_is_told_privately() -> None:
-    limiter = RateLimiter(user=Limit(burst=1, per_second=0.01), team=Limit(60, 1.0))
+    limiter = MemoryRateLimiter(user=Limit(burst=1, per_second=0.01), team=Limit(60, 1.0))
     async with running_app(limiter=limiter) as h:
         await h.send(h.slack.mention("a.example b.example", ts="1700000006.000600"))
         await h.wait_for(
@@ -81,7 +81,7 @@ async def test_rate_limited_mention_is_told_privately() -> None:
 
 
 async def test_rate_limited_mention_in_a_thread_is_told_in_that_thread() -> None:
-    limiter = RateLimiter(user=Limit(burst=1, per_second=0.01), team=Limit(60, 1.0))
+    limiter = MemoryRateLimiter(user=Limit(burst=1, per_second=0.01), team=Limit(60, 1.0))
     async with running_app(limiter=limiter) as h:
         mention = h.slack.mention(
             "a.example b.example", ts="1700000006.000700", thread_ts="1700000006.000100"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_harness import Harness, running_app, web_calls
 
-from bot.slack.ratelimit import Limit, RateLimiter
+from bot.slack.ratelimit import Limit, MemoryRateLimiter
 from bot.testbed.slack_standin import BOT_ID, BOT_USER_ID
 
 
@@ -44,7 +44,7 @@ async def test_edits_bots_own_messages_and_channel_messages_are_ignored(harness:
 
 
 async def test_rate_limited_dm_is_told_in_the_thread() -> None:
-    limiter = RateLimiter(user=Limit(burst=1, per_second=0.001), team=Limit(60, 1.0))
+    limiter = MemoryRateLimiter(user=Limit(burst=1, per_second=0.001), team=Limit(60, 1.0))
     async with running_app(limiter=limiter) as h:
         await h.send(h.slack.direct_message("a.example b.example", ts="1700000011.000100"))
         await h.wait_for(lambda calls: len(h.standin.calls_to("chat.postMessage")) == 2)
