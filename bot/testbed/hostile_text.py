@@ -2,8 +2,8 @@
 count the work a parse does without a clock.
 
 Every parser that reads untrusted text (the `_mta-sts` and `_smtp._tls` records, the
-policy body, the domain normaliser, the Slack command text, and the MX alignment a
-policy and an MX set feed) must cost little CPU on 64 KiB of anything: a hostile
+policy body, the domain normaliser, the Slack command text, TLS-RPT reports, and the
+MX alignment a policy and an MX set feed) must cost little CPU on 64 KiB of anything: a hostile
 domain would otherwise stall every check sharing its event loop. `bench/parsers.py`
 times them on these inputs; `tests/hostile/test_parser_work.py` counts their work
 (`operations`) at two sizes and holds them to one linear pass.
@@ -11,6 +11,7 @@ times them on these inputs; `tests/hostile/test_parser_work.py` counts their wor
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,6 +86,33 @@ def _slack(text: str) -> object:
     from bot.slack.parse import parse_request
 
     return parse_request(text, max_domains=5)
+
+
+def _report(data: bytes) -> object:
+    """A TLS-RPT report as shared: read (decompressed, decoded), parsed and summarised."""
+    from bot.reports.parse import parse_read
+    from bot.reports.reading import read_bytes
+    from bot.reports.summary import summarise
+
+    return summarise(parse_read(read_bytes(data, "report.json")))
+
+
+def _report_of(entries: Callable[[int], dict[str, Any]], where: str) -> Callable[[int], bytes]:
+    """A report whose `where` list ("policies" or "failure-details") holds as many
+    entries as fit in the size."""
+
+    def make(size: int) -> bytes:
+        items: list[dict[str, Any]] = []
+        policy: dict[str, Any] = {"policy": {"policy-type": "sts", "policy-domain": "e.com"}}
+        report: dict[str, Any] = {"organization-name": "x", "report-id": "1"}
+        report["policies"] = items if where == "policies" else [policy]
+        if where != "policies":
+            policy["failure-details"] = items
+        step = len(json.dumps(entries(0))) + 2
+        items += [entries(i) for i in range(max(1, (size - 200) // step))]
+        return json.dumps(report, separators=(",", ":")).encode()[:size]
+
+    return make
 
 
 def _alignment(args: tuple[bytes, list[str]]) -> object:
@@ -168,6 +196,25 @@ CATALOGUE: tuple[Hostile, ...] = (
     Hostile("slack", "words", lambda n: _fit("a ", n), _slack),
     Hostile("slack", "links", lambda n: _fit("<http://a.b|a.b>", n), _slack),
     Hostile("slack", "at the limit", lambda n: _fit("é.é ", 4000), _slack, 4000),
+    # -- TLS-RPT reports (cut: invalid JSON past the cut is reported, not read) ---------
+    Hostile(
+        "report",
+        "policies",
+        _report_of(
+            lambda i: {"policy": {"policy-type": "sts", "policy-domain": f"d{i}.e"}}, "policies"
+        ),
+        _report,
+    ),
+    Hostile(
+        "report",
+        "failure details",
+        _report_of(
+            lambda i: {"result-type": "validation-failure", "receiving-mx-hostname": f"m{i}.e"},
+            "failure-details",
+        ),
+        _report,
+    ),
+    Hostile("report", "numbers", lambda n: b"[" + _fit(b"1,", n - 2) + b"]", _report),
     # -- a policy of near misses and a full MX set ---------------------------------------
     Hostile(
         "alignment",
