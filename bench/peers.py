@@ -79,6 +79,19 @@ def install_ours() -> None:
     )  # fmt: skip
 
 
+def add_install_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-install", action="store_true", help="do not create bench/.venv-peers if missing"
+    )
+
+
+def install() -> None:
+    """The peers (once) and this checkout (again) into their virtualenvs."""
+    if not peers_installed():
+        install_peers()
+    install_ours()
+
+
 def ours_python() -> str:
     """The installed copy when there is one, else this (editable) environment."""
     return str(OURS_BIN / "python") if (OURS_BIN / "python").exists() else PYTHON
@@ -335,14 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__)
     parser.add_argument("--delay-ms", type=float, default=25.0, help="D, default 25")
     parser.add_argument("--runs", type=int, default=11, help="invocations per tool, default 11")
-    parser.add_argument(
-        "--no-install", action="store_true", help="do not create bench/.venv-peers if missing"
-    )
+    add_install_option(parser)
     args = parse_args(parser, argv)
     if not args.no_install:
-        if not peers_installed():
-            install_peers()
-        install_ours()
+        install()
     print(run(args.delay_ms / 1000, args.runs), flush=True)
     return 0
 

@@ -125,14 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__)
     parser.add_argument("--delay-ms", type=float, default=25.0, help="D, default 25")
     parser.add_argument("--runs", type=int, default=11, help="runs per row, default 11")
-    parser.add_argument(
-        "--no-install", action="store_true", help="do not create bench/.venv-peers if missing"
-    )
+    peers.add_install_option(parser)
     args = parse_args(parser, argv)
     if not args.no_install:
-        if not peers.peers_installed():
-            peers.install_peers()
-        peers.install_ours()
+        peers.install()
     print(run(args.delay_ms / 1000, args.runs), flush=True)
     return 0
 
