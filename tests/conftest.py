@@ -6,6 +6,8 @@ import errno
 import ipaddress
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -25,6 +27,41 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.register_profile("dev", deadline=None)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+# -- `--cpu-hog`: the suite on a busy machine -------------------------------------------
+
+_HOG = "while True: pass"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--cpu-hog",
+        action="count",
+        default=0,
+        help="keep a core fully busy with a spinning process while the tests run, as on a "
+        "loaded machine (repeat it to keep more cores busy)",
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    count = int(session.config.getoption("--cpu-hog") or 0)
+    hogs = [subprocess.Popen([sys.executable, "-c", _HOG]) for _ in range(count)]
+    session.config.stash[_HOGS] = hogs
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for hog in session.config.stash.get(_HOGS, []):
+        hog.kill()
+        hog.wait()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    count = int(config.getoption("--cpu-hog") or 0)
+    return f"cpu-hog: {count} spinning process(es) keep cores busy" if count else None
+
+
+_HOGS = pytest.StashKey[list[subprocess.Popen[bytes]]]()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,7 +11,7 @@ def test_report_status_follows_worst_severity() -> None:
     assert report.status == "warn"
     report.findings.append(finding("mx_not_covered", "mx.example.com", "x", mode="enforce"))
     assert report.status == "fail"
-    assert len(CODES) == 43
+    assert len(CODES) == 44
 
 
 async def test_tests_cannot_leave_loopback() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import ssl
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from bot.checker.model import CertInfo
@@ -41,6 +42,24 @@ def inspecting_context() -> ssl.SSLContext:
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     return ctx
+
+
+@functools.lru_cache(maxsize=1)
+def any_protocol_context() -> ssl.SSLContext:
+    """Accepts any certificate, TLS 1.0 and later, any cipher (`@SECLEVEL=0`): used only
+    to learn what a server whose handshake failed does speak."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    return ctx
+
+
+# Protocols compliant senders refuse (RFC 8996), as ssl names them, and in words.
+OLD_PROTOCOLS = {"SSLv2": "SSL 2.0", "SSLv3": "SSL 3.0", "TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1"}
 
 
 _SHORT = {

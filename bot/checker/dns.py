@@ -17,21 +17,21 @@ from typing import Generic, Literal, TypeVar
 import dns._features
 
 # dnspython asks importlib.metadata at import time whether optional packages are
-# installed (a scan of site-packages, ~6-10 ms of every `mtasts check`): say it here.
+# installed (a scan of site-packages, ~6-10 ms of every `mtasts check`): say it here,
+# before the first dnspython module that asks (this module is the checker's way in).
 # idna is one of our dependencies; DNS over HTTPS is not used (no httpx).
 dns._features.force("idna", True)
 dns._features.force("doh", False)
 
-import dns.asyncresolver  # noqa: E402
 import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
-import dns.name  # noqa: E402
-import dns.nameserver  # noqa: E402
+import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
 import dns.resolver  # noqa: E402
 import dns.rrset  # noqa: E402
 
 from bot.checker import limits  # noqa: E402
+from bot.checker.dnsquery import ServerError, query  # noqa: E402
 from bot.checker.settings import Nameserver, Settings  # noqa: E402
 
 Outcome = Literal["ok", "nxdomain", "nodata", "failed", "timeout"]
@@ -53,53 +53,55 @@ class Lookup(Generic[T]):
         return self.outcome in ("failed", "timeout")
 
 
-def make_resolver(settings: Settings) -> dns.asyncresolver.Resolver:
-    """An async resolver using the configured nameservers, or the system's.
-
-    One per configuration and process: building one (the system's reads
-    /etc/resolv.conf) costs more than a query. Resolvers keep no per-query state.
-    """
-    return _resolver(settings.nameservers, settings.timeout)
-
-
-@functools.lru_cache(maxsize=16)
-def _resolver(nameservers: tuple[Nameserver, ...], timeout: float) -> dns.asyncresolver.Resolver:
-    if nameservers:
-        resolver = dns.asyncresolver.Resolver(configure=False)
-        resolver.nameservers = [dns.nameserver.Do53Nameserver(ns.ip, ns.port) for ns in nameservers]
-    else:
-        resolver = dns.asyncresolver.Resolver()
-    resolver.lifetime = min(limits.DNS_QUERY_TIMEOUT, timeout)
-    resolver.timeout = max(0.5, resolver.lifetime / 2)
-    resolver.cache = None
-    return resolver
+@functools.lru_cache(maxsize=1)
+def system_nameservers() -> tuple[Nameserver, ...]:
+    """The resolvers of /etc/resolv.conf (read once per process; empty when unreadable)."""
+    try:
+        resolver = dns.resolver.Resolver()
+    except dns.exception.DNSException:
+        return ()
+    out = []
+    for ns in resolver.nameservers:
+        address = ns if isinstance(ns, str) else getattr(ns, "address", None)
+        port = resolver.port if isinstance(ns, str) else getattr(ns, "port", resolver.port)
+        if isinstance(address, str):
+            out.append(Nameserver(address, int(port)))
+    return tuple(out)
 
 
 class Dns:
-    """The lookups a check makes, all through one resolver."""
+    """The lookups a check makes, all through the configured resolvers (or the system's).
+
+    Each query may take the check's whole budget (`within` cuts it at the deadline):
+    see dnsquery.py for how it is sent and retransmitted.
+    """
 
     def __init__(self, settings: Settings) -> None:
-        self._resolver = make_resolver(settings)
+        self._servers = settings.nameservers or system_nameservers()
+        self._lifetime = settings.timeout
 
     async def _query(self, name: str, rdtype: dns.rdatatype.RdataType) -> Lookup[dns.rrset.RRset]:
         try:
-            answer = await self._resolver.resolve(
-                name, rdtype, search=False, raise_on_no_answer=False
-            )
-        except dns.resolver.NXDOMAIN as exc:
-            # A CNAME to a name that does not exist: keep the chain, it is the clue.
-            return Lookup(name, "nxdomain", cnames=_nxdomain_chain(exc))
-        except dns.resolver.LifetimeTimeout:
+            request = dns.message.make_query(name, rdtype)
+        except dns.exception.DNSException as exc:  # a name DNS cannot carry
+            return Lookup(name, "failed", error=_first_line(str(exc)) or type(exc).__name__)
+        outcome = await query(request, self._servers, lifetime=self._lifetime)
+        if outcome.timed_out:
             return Lookup(name, "timeout", error="the DNS query timed out")
-        except dns.resolver.NoNameservers as exc:
-            return Lookup(name, "failed", error=_no_nameservers_text(exc, name))
+        response = outcome.response
+        if not isinstance(response, dns.message.QueryMessage):
+            return Lookup(name, "failed", error=_failure_text(outcome.errors, name))
+        try:
+            chain = response.resolve_chaining()
         except dns.message.ChainTooLong:
             return Lookup(name, "failed", error=_LONG_CHAIN)
         except dns.exception.DNSException as exc:
             return Lookup(name, "failed", error=_first_line(str(exc)) or type(exc).__name__)
-        chain = answer.chaining_result
         owners = [rrset.name.to_text(omit_final_dot=True).lower() for rrset in chain.cnames]
         cnames = _targets(chain.cnames)
+        if response.rcode() == dns.rcode.NXDOMAIN:
+            # A CNAME to a name that does not exist: keep the chain, it is the clue.
+            return Lookup(name, "nxdomain", cnames=cnames)
         if len(cnames) > limits.MAX_CNAME_CHAIN:
             shown = _arrows([*owners, "…"])
             error = f"the CNAME chain is longer than {limits.MAX_CNAME_CHAIN} names ({shown})"
@@ -156,22 +158,18 @@ class Dns:
 _LONG_CHAIN = f"the CNAME chain is longer than {limits.MAX_CNAME_CHAIN} names (or loops)"
 
 
-def _no_nameservers_text(exc: dns.resolver.NoNameservers, name: str) -> str:
-    errors = exc.kwargs.get("errors") or []
+def _failure_text(errors: list[ServerError], name: str) -> str:
+    """Why every resolver failed, in words (a CNAME loop or long chain named as such)."""
     for error in errors:
-        # (server, tcp, port, exception or rcode text, response)
-        detail = error[3] if len(error) > 3 else None
-        response = error[4] if len(error) > 4 else None
-        chain = _cname_chain(response, name)
-        if isinstance(detail, dns.message.ChainTooLong) or (chain and chain[-1] in chain[:-1]):
-            if chain and chain[-1] in chain[:-1]:
-                return f"the CNAME chain loops ({_arrows(chain)})"
-            if chain:
-                return f"the CNAME chain is too long ({_arrows(chain)})"
-            return _LONG_CHAIN
-        if detail:
-            return f"the DNS server answered {_first_line(str(detail))}"
-    return "no DNS server could answer (SERVFAIL or REFUSED)"
+        chain = _cname_chain(error.response, name)
+        if chain and chain[-1] in chain[:-1]:
+            return f"the CNAME chain loops ({_arrows(chain)})"
+        if len(chain) > limits.MAX_CNAME_CHAIN:
+            return f"the CNAME chain is too long ({_arrows(chain)})"
+    what = _first_line(errors[0].what) if errors else ""
+    if what.isupper():  # an rcode: SERVFAIL, REFUSED, ...
+        return f"the DNS server answered {what}"
+    return f"no DNS server could answer ({what})" if what else "no DNS server could answer"
 
 
 def _cname_chain(response: object, name: str) -> list[str]:
@@ -221,13 +219,3 @@ def _targets(rrsets: list[dns.rrset.RRset]) -> list[str]:
             out.append(rdata.target.to_text(omit_final_dot=True).lower())
             break
     return out
-
-
-def _nxdomain_chain(exc: dns.resolver.NXDOMAIN) -> list[str]:
-    try:
-        for response in exc.responses().values():  # type: ignore[no-untyped-call]
-            if isinstance(response, dns.message.QueryMessage):
-                return _targets(response.resolve_chaining().cnames)
-    except dns.exception.DNSException:
-        pass
-    return []

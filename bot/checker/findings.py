@@ -54,6 +54,7 @@ CODES: dict[str, Code] = {
     "mx_pattern_unused": Code("info", "RFC 8461 §4.1", "Policy mx pattern unused"),
     "mx_address_blocked": Code("warning", "RFC 8461 §4", "MX on a private address"),
     "mx_host_unresolvable": Code("warning", "RFC 5321 §5.1", "MX host has no address"),
+    "mx_not_checked": Code("warning", "RFC 8461 §4", "MX hosts not checked"),
     "mx_timeout": Code("warning", "RFC 8461 §4.2", "SMTP probe timed out"),
     "mx_unreachable": Code("warning", "RFC 8461 §4.2", "MX port 25 unreachable"),
     "mx_starttls_missing": Code("error", "RFC 8461 §4.2", "MX lacks STARTTLS", True),

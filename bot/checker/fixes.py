@@ -58,30 +58,37 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
     patterns and MX names are anyone's, up to 253 characters each, and a check
     compares many of them (the table took 46 ms for one pair of 250 characters).
     """
-    for distance in range(limit + 1):
-        if _within(a, b, distance):
-            return distance
-    return limit + 1
+    return _distance(a, b, limit)
 
 
-def _within(a: str, b: str, k: int) -> bool:
-    """Whether `a` becomes `b` with at most `k` edits: the first difference must be an
-    edit (substitution, deletion, insertion or a swap of neighbours); try each."""
+def _distance(a: str, b: str, k: int) -> int:
+    """The distance when it is at most `k`, else `k + 1`. With what both share at the
+    start and at the end set aside, the first difference must be an edit
+    (substitution, deletion, insertion or a swap of neighbours): try each, each next
+    one only for a better result than the best so far."""
     if abs(len(a) - len(b)) > k:
-        return False
+        return k + 1
     same = _common_prefix(a, b)
     a, b = a[same:], b[same:]
+    same = _common_prefix(a[::-1], b[::-1])
+    if same:
+        a, b = a[:-same], b[:-same]
     if not a or not b:
-        return max(len(a), len(b)) <= k
+        return min(max(len(a), len(b)), k + 1)
+    # Both differ in their first and their last character now.
     if k == 0:
-        return False
-    k -= 1
-    return (
-        _within(a[1:], b[1:], k)
-        or _within(a[1:], b, k)
-        or _within(a, b[1:], k)
-        or (a[1:2] == b[:1] and a[:1] == b[1:2] != "" and _within(a[2:], b[2:], k))
-    )
+        return 1
+    if (len(a) == len(b) == 1) or (len(a) == len(b) == 2 and a == b[::-1]):
+        return 1
+    if k == 1:
+        return 2
+    best = k + 1
+    tries = [(a[1:], b[1:]), (a[1:], b), (a, b[1:])]
+    if a[1:2] == b[:1] and a[:1] == b[1:2]:
+        tries.append((a[2:], b[2:]))
+    for x, y in tries:
+        best = min(best, 1 + _distance(x, y, best - 2))
+    return best
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -110,6 +110,11 @@ class AddressProbe:
     error: str | None = None  # what went wrong, in words, when something did
     timed_out: bool = False
     old_protocol: bool = False  # the handshake failed: the server offers only TLS < 1.2
+    # What ended the SMTP dialogue early, when something did: "refused" (5xx greeting),
+    # "busy" (4xx greeting), "unexpected" (other greeting), "not_smtp", "closed",
+    # "too_long" (a reply past the line bounds), "ehlo_too_long" (the EHLO reply, so
+    # STARTTLS was judged on the lines read), "ehlo_refused", "starttls_refused".
+    failure: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -124,6 +129,7 @@ class AddressProbe:
             "error": self.error,
             "timed_out": self.timed_out,
             "old_protocol": self.old_protocol,
+            "failure": self.failure,
         }
 
 

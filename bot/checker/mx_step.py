@@ -9,7 +9,7 @@ from bot.checker import fixes, limits
 from bot.checker.addresses import allowed
 from bot.checker.dns import Dns, within
 from bot.checker.findings import consequence, finding
-from bot.checker.matching import first_match, near_miss
+from bot.checker.matching import first_matches, near_miss
 from bot.checker.model import (
     Finding,
     Mode,
@@ -45,7 +45,8 @@ async def run_mx_step(domain: str, dns: Dns, settings: Settings, deadline: float
         )
         return step
     step.total = len(lookup.records)
-    step.published = [f"{pref} {host or '.'}." for pref, host in lookup.records][:100]
+    shown = lookup.records[: limits.MAX_MX_RECORDS]
+    step.published = [f"{pref} {host or '.'}." for pref, host in shown]
     real = [(pref, host) for pref, host in lookup.records if host]
     if len(real) < len(lookup.records):
         if not real:
@@ -112,8 +113,10 @@ async def run_mx_step(domain: str, dns: Dns, settings: Settings, deadline: float
     unique: dict[str, int] = {}
     for pref, host in lookup.records:
         unique.setdefault(host, pref)
-    hosts = [(pref, host) for host, pref in unique.items()][: limits.MAX_MX_HOSTS]
-    step.hosts = [MxHost(host=host, preference=pref) for pref, host in hosts]
+    hosts = [(pref, host) for host, pref in unique.items()]
+    step.hosts = [MxHost(host=host, preference=pref) for pref, host in hosts[: limits.MAX_MX_HOSTS]]
+    if len(hosts) > limits.MAX_MX_HOSTS:
+        step.findings.append(_not_checked(domain, [host for _, host in hosts]))
     lookups = await asyncio.gather(*(within(dns.addresses(h.host), deadline) for h in step.hosts))
     for mx, addr in zip(step.hosts, lookups, strict=True):
         mx.addresses = list(addr.records)
@@ -130,6 +133,27 @@ async def run_mx_step(domain: str, dns: Dns, settings: Settings, deadline: float
             )
     step.findings += _blocked(step.hosts, settings)
     return step
+
+
+def _not_checked(domain: str, hosts: list[str]) -> Finding:
+    """The hosts beyond MAX_MX_HOSTS, named: senders may deliver to any of them."""
+    rest = hosts[limits.MAX_MX_HOSTS :]
+    named = ", ".join(rest[:_NAMED_UNCHECKED])
+    if len(rest) > _NAMED_UNCHECKED:
+        named += f" and {len(rest) - _NAMED_UNCHECKED} more"
+    return finding(
+        "mx_not_checked",
+        domain,
+        f"{domain} publishes {len(hosts)} MX hosts; the checker checks the "
+        f"{limits.MAX_MX_HOSTS} with the best preference, so {len(rest)} were not checked "
+        f"(addresses, policy coverage, STARTTLS, certificate): {named}. Senders may "
+        "deliver to any of them, so a problem there would go unseen here.",
+        "Remove MX records of hosts that no longer receive mail; check the others with "
+        "your mail provider's tools.",
+    )
+
+
+_NAMED_UNCHECKED = 5  # hosts named in the mx_not_checked message
 
 
 def _blocked(hosts: list[MxHost], settings: Settings) -> list[Finding]:
@@ -170,14 +194,14 @@ def alignment(
     patterns = policy.mx if policy is not None else []
     out: list[Finding] = []
     hosts = step.hosts
-    for mx in hosts:
-        mx.matched_by = first_match(patterns, mx.host)
-    # A near miss compares each pattern with the host (edit distances): a bounded number
-    # of pairs per check, however many hosts are uncovered.
-    misses = [mx for mx in hosts if mx.matched_by is None]
-    compared = patterns[: min(_NEAR_MISS_PATTERNS, _NEAR_MISS_PAIRS // max(1, len(misses)))]
-    for mx in misses if patterns else []:
-        mx.near_miss = near_miss(compared or patterns[:1], mx.host)
+    matches = first_matches(patterns, [mx.host for mx in hosts])
+    # Near misses cost an edit distance per pattern and uncovered host: bounded in all.
+    misses = max(1, matches.count(None))
+    compared = min(_NEAR_MISS_PATTERNS, max(_NEAR_MISS_MIN, _NEAR_MISS_COMPARISONS // misses))
+    for mx, match in zip(hosts, matches, strict=True):
+        mx.matched_by = match
+        if match is None and patterns:
+            mx.near_miss = near_miss(patterns[:compared], mx.host)
     if not usable or policy is None:
         return out
     uncovered = [mx for mx in hosts if mx.matched_by is None]
@@ -226,7 +250,8 @@ def alignment(
 
 
 _NEAR_MISS_PATTERNS = 100  # patterns compared with an uncovered MX for a "did you mean"
-_NEAR_MISS_PAIRS = 500  # (pattern, uncovered MX) pairs compared per check
+_NEAR_MISS_COMPARISONS = 1000  # pattern x uncovered host comparisons of one check, at most
+_NEAR_MISS_MIN = 8  # patterns compared with each uncovered host, however many there are
 _SHOWN_PATTERNS = 8  # policy patterns quoted in one message
 
 

@@ -7,7 +7,7 @@ import weakref
 
 from bot.checker import limits
 from bot.checker.addresses import allowed
-from bot.checker.certs import cert_facts
+from bot.checker.certs import OLD_PROTOCOLS, cert_facts
 from bot.checker.findings import consequence, finding
 from bot.checker.model import (
     AddressProbe,
@@ -19,12 +19,9 @@ from bot.checker.model import (
 from bot.checker.settings import Settings
 from bot.checker.smtp import probe_address
 
-# Probes of one check running at once (a domain may publish many MX x addresses).
-_PROBES_PER_CHECK = 16
-
-
 # SMTP connections open at once across all checks of one event loop (the CLI's many
-# domains, the Slack app's concurrent requests): limits.MAX_PROBES_IN_FLIGHT.
+# domains, the Slack app's concurrent requests): limits.MAX_PROBES_IN_FLIGHT. One check
+# may use them all, so that 100 MX hosts are probed in two rounds, not seven.
 _IN_FLIGHT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
@@ -39,11 +36,10 @@ def _in_flight_gate() -> asyncio.Semaphore:
 
 
 async def probe_all(hosts: list[MxHost], settings: Settings, deadline: float) -> None:
-    gate = asyncio.Semaphore(_PROBES_PER_CHECK)
     everyone = _in_flight_gate()
 
     async def one(mx: MxHost, address: str) -> AddressProbe:
-        async with gate, everyone:
+        async with everyone:
             # One address gets SMTP_PROBE_TIMEOUT at most, so a stalled address cannot
             # hold a slot of the gates for the whole budget of a long check.
             own = asyncio.get_running_loop().time() + limits.SMTP_PROBE_TIMEOUT
@@ -156,38 +152,41 @@ def tls_findings(hosts: list[MxHost], mode: Mode, settings: Settings) -> list[Fi
             out.append(_timeout_finding(mx, timed, probes, settings))
         refused = [p for p in probes if _refused_smtp(p)]
         if refused:
-            out.append(
-                finding(
-                    "mx_unreachable",
-                    _where(mx, refused, probes),
-                    f"{mx.host} accepted the connection on port 25 but did not offer an SMTP "
-                    f"session: {refused[0].error}. Servers often refuse checkers' addresses "
-                    "(blocklists), so this may say more about this network than about the MX; "
-                    "its TLS could not be checked.",
-                    "Check from a host your MX accepts mail from, or look at the MX's logs for "
-                    "why it refused the session.",
-                )
-            )
+            out.append(_refused_finding(mx, refused, probes))
         no_tls = [p for p in probes if p.reachable and p.starttls is False]
         if no_tls:
+            overrun = next((p for p in no_tls if p.failure == "ehlo_too_long"), None)
+            what = (
+                f"sends an EHLO reply past the read bounds ({overrun.error}), and STARTTLS "
+                "is not among the lines read"
+                if overrun is not None
+                else "does not offer STARTTLS"
+            )
             out.append(
                 finding(
                     "mx_starttls_missing",
                     _where(mx, no_tls, probes),
-                    f"{mx.host} does not offer STARTTLS: {effect}.",
+                    f"{mx.host} {what}: {effect}.",
                     "Enable STARTTLS on the MX with a certificate from a public CA whose SAN "
-                    f"includes {mx.host}.",
+                    f"includes {mx.host}"
+                    + (f", and {_SHORT_EHLO}" if overrun is not None else "."),
                     mode=mode,
                 )
             )
         old = [p for p in probes if p.old_protocol]
         if old:
+            spoken = old[0].version or ""
+            speaks = (
+                f"speaks at most {OLD_PROTOCOLS[spoken]} ({spoken})"
+                if spoken in OLD_PROTOCOLS
+                else "offers only TLS versions older than 1.2"
+            )
             out.append(
                 finding(
                     "mx_tls_version_old",
                     _where(mx, old, probes),
-                    f"{mx.host} offers only TLS versions older than 1.2, so compliant senders "
-                    f"cannot complete the handshake (RFC 8996): {effect}.",
+                    f"{mx.host} {speaks}, so compliant senders, which require TLS 1.2 or "
+                    f"later, cannot complete the handshake (RFC 8996): {effect}.",
                     "Enable TLS 1.2 and TLS 1.3 on the MX (and disable TLS 1.0/1.1).",
                     mode=mode,
                 )
@@ -198,14 +197,22 @@ def tls_findings(hosts: list[MxHost], mode: Mode, settings: Settings) -> list[Fi
             if p.reachable and p.starttls and p.error and not p.old_protocol and not p.timed_out
         ]
         if failed:
+            overlong = failed[0].failure == "ehlo_too_long"
+            what = (
+                f"lists STARTTLS, but its EHLO reply goes past the read bounds "
+                f"({failed[0].error}), so the STARTTLS dialogue could not go on"
+                if overlong
+                else f"offers STARTTLS but the handshake fails ({failed[0].error})"
+            )
             out.append(
                 finding(
                     "mx_tls_failed",
                     _where(mx, failed, probes),
-                    f"{mx.host} offers STARTTLS but the handshake fails ({failed[0].error}): "
-                    f"{effect}.",
-                    "Check the MX's TLS configuration (certificate and key loaded, protocols "
-                    "and ciphers) with `openssl s_client -starttls smtp -connect "
+                    f"{mx.host} {what}: {effect}.",
+                    _SHORT_EHLO[0].upper() + _SHORT_EHLO[1:]
+                    if overlong
+                    else "Check the MX's TLS configuration (certificate and key loaded, "
+                    "protocols and ciphers) with `openssl s_client -starttls smtp -connect "
                     f"{mx.host}:25 -servername {mx.host}`.",
                     mode=mode,
                 )
@@ -245,6 +252,45 @@ def tls_findings(hosts: list[MxHost], mode: Mode, settings: Settings) -> list[Fi
                 )
             )
     return out
+
+
+_SHORT_EHLO = (
+    "make the MX's EHLO reply fit common bounds: a few lines, each at most 512 bytes "
+    "(RFC 5321 §4.5.3.1.5)."
+)
+
+# Failures of the SMTP dialogue that servers commonly give addresses they distrust.
+_BLOCKLIST_LIKE = {"refused", "not_smtp"}
+
+
+def _refused_finding(
+    mx: MxHost, refused: list[AddressProbe], probes: list[AddressProbe]
+) -> Finding:
+    """mx_unreachable for an MX that took the connection but no SMTP session: with the
+    blocklist hint only for a refusal (5xx greeting) or an answer that is not SMTP."""
+    first = refused[0]
+    if first.failure in _BLOCKLIST_LIKE:
+        why = (
+            "Servers often refuse checkers' addresses (blocklists), so this may say more "
+            "about this network than about the MX"
+        )
+        fix = (
+            "Check from a host your MX accepts mail from, or look at the MX's logs for why "
+            "it refused the session."
+        )
+    elif first.failure == "busy":
+        why = "The server is refusing sessions for now (a 4xx greeting); senders retry later"
+        fix = "Check again later; if it persists, look at the MX's load and logs."
+    else:
+        why = "If senders meet the same, mail to it waits or goes to another MX"
+        fix = "Look at the MX's logs for why the SMTP session ended."
+    return finding(
+        "mx_unreachable",
+        _where(mx, refused, probes),
+        f"{mx.host} accepted the connection on port 25 but did not offer an SMTP session: "
+        f"{first.error}. {why}; its TLS could not be checked.",
+        fix,
+    )
 
 
 def _timeout_finding(

@@ -5,32 +5,63 @@
 
 Each scenario host gets its own address in 127.77.0.0/16; all HTTPS servers
 share one port and all SMTP servers another. Hosts of `shared` scenarios
-(benchmarks) resolve to one shared HTTPS and one shared SMTP server that pick
-certificates by SNI. Nothing listens outside loopback; everything started is
-stopped on exit.
+(benchmarks, large MX sets) resolve to one shared HTTPS server and one shared
+SMTP server per SMTP behaviour, which pick certificates by SNI. Nothing listens
+outside loopback; everything started is stopped on exit.
+
+The servers run on an event loop of their own, on a thread of their own, as
+real servers would: their answers never wait behind the checks under test, in
+whatever loop the caller runs them. The methods stay the caller's to await
+(`start`, `add`, `stop`); counters (`accepted`, the servers' own) are plain
+reads, and zone edits (`bed.zone.add`, `replace`, `remove`) are thread-safe.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Iterable
+import threading
+from collections.abc import Coroutine, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.checker.settings import Nameserver, Settings
 from bot.testbed.behaviour import CertKind, HttpBehaviour, Rr, Smtp
 from bot.testbed.dns import DnsServer, Zone
 from bot.testbed.https import AbortServer, HttpsServer
 from bot.testbed.pki import Pki, sni_context
-from bot.testbed.rawsmtp import old_tls_context
+from bot.testbed.rawsmtp import old_tls_context, weak_cipher_context
 from bot.testbed.scenario import Scenario
 from bot.testbed.smtp import SmtpServer
 
 DNS_ADDRESS = "127.77.0.1"
 SHARED_HTTPS_ADDRESS = "127.77.0.2"
 SHARED_SMTP_ADDRESS = "127.77.0.3"
-DEFAULT_TIMEOUT = 5.0  # a check's budget in the testbed: everything is local
+# A check's budget in the testbed: the product's default. Everything is local and ends
+# long before on a quiet machine; the budget is only a ceiling, with room for a busy one
+# (scenarios that wait for a step to be cut off set a short budget of their own).
+DEFAULT_TIMEOUT = 10.0
 _START_ATTEMPTS = 5
+T = TypeVar("T")
+
+
+class ServerThread:
+    """An event loop running on a daemon thread of its own, for servers."""
+
+    def __init__(self, name: str = "mtasts-testbed") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the servers' loop; the caller's loop awaits it."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    async def close(self) -> None:
+        """Stop the loop and wait for its thread (on a worker thread: no blocking)."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        await asyncio.to_thread(self._thread.join)
+        self.loop.close()
 
 
 class Testbed:
@@ -44,7 +75,10 @@ class Testbed:
         *,
         delay: float = 0.0,
         timeout: float = DEFAULT_TIMEOUT,
+        threaded: bool = True,
     ) -> None:
+        self.threaded = threaded  # False: the servers share the caller's event loop
+        self._thread: ServerThread | None = None
         self.scenarios: dict[str, Scenario] = {}
         self.delay = delay  # added to every DNS answer
         self.timeout = timeout
@@ -56,6 +90,7 @@ class Testbed:
         self._https_certs: dict[str, CertKind] = {}
         self._smtp_certs: dict[str, CertKind] = {}
         self._host_at: dict[str, str] = {}  # address -> host (requests without Host)
+        self._shared_smtp: dict[Smtp, str] = {}  # behaviour -> its shared server's address
         self._next = 0
         self.https = HttpsServer(
             sni_context(self.pki, "testbed.invalid", "valid", self._https_certs.get),
@@ -83,7 +118,23 @@ class Testbed:
     ) -> None:
         await self.stop()
 
+    async def _on_servers(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` where the servers live: their own thread's loop, else this one."""
+        if self._thread is None:
+            return await coro
+        return await self._thread.run(coro)
+
     async def start(self) -> None:
+        """Start the servers (on their own thread and loop unless `threaded=False`)."""
+        if self.threaded and self._thread is None:
+            self._thread = ServerThread()
+        try:
+            await self._on_servers(self._start())
+        except BaseException:
+            await self._close_thread()
+            raise
+
+    async def _start(self) -> None:
         """Start DNS, the shared servers, then every scenario's servers.
 
         The HTTPS and SMTP ports are picked on the shared addresses and reused on
@@ -96,7 +147,7 @@ class Testbed:
             try:
                 await self._start_shared()
                 self._started = True
-                await self.add(*pending)
+                await self._add_all(pending)
                 return
             except OSError:
                 await self._stop_servers()
@@ -114,10 +165,9 @@ class Testbed:
         self.addresses.clear()
         for m in (self._http, self._https_certs, self._smtp_certs, self._host_at):
             m.clear()
+        self._shared_smtp.clear()
         self._next = 0
-        self.zone.records.clear()
-        self.zone.existing.clear()
-        self.zone.faults.clear()
+        self.zone.clear()
 
     async def _start_shared(self) -> None:
         self.https_port = await self.https.listen([SHARED_HTTPS_ADDRESS])
@@ -137,9 +187,20 @@ class Testbed:
         self._smtp.clear()
 
     async def stop(self) -> None:
+        try:
+            await self._on_servers(self._stop())
+        finally:
+            await self._close_thread()
+            self.pki.close()
+
+    async def _stop(self) -> None:
         await self._stop_servers()
         await self.dns.stop()
-        self.pki.close()
+
+    async def _close_thread(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await thread.close()
 
     # -- scenarios -------------------------------------------------------------
 
@@ -148,6 +209,9 @@ class Testbed:
         if not self._started:
             self._pending.extend(scenarios)
             return
+        await self._on_servers(self._add_all(scenarios))
+
+    async def _add_all(self, scenarios: Iterable[Scenario]) -> None:
         https_addrs: list[str] = []
         for sc in scenarios:
             if sc.domain in self.scenarios:
@@ -200,12 +264,12 @@ class Testbed:
                 rrs.append(Rr(d, "MX", f"{mx.preference} {target}"))
             if mx.host == "." or not mx.resolvable:
                 continue
-            default = mx.smtp == Smtp()
             fresh = mx.host not in self.addresses
-            addr = self._address(mx.host, SHARED_SMTP_ADDRESS if sc.shared and default else None)
+            shared_at = await self._shared_smtp_for(mx.smtp) if sc.shared else None
+            addr = self._address(mx.host, shared_at)
             rrs.append(Rr(mx.host, "A", addr))
             self._smtp_certs[mx.host] = mx.smtp.cert
-            if fresh and addr != SHARED_SMTP_ADDRESS:
+            if fresh and shared_at is None:
                 await self._start_smtp(mx.host, mx.smtp, addr)
         rrs += sc.records
         for rr in sc.records:
@@ -218,9 +282,32 @@ class Testbed:
         self.zone.add_faults(sc.faults)
         return https_addrs
 
+    async def _shared_smtp_for(self, behaviour: Smtp) -> str | None:
+        """The address of the shared SMTP server playing `behaviour` (started on first
+        use), for the hosts of `shared` scenarios; None for kinds that are not shared.
+        Hosts on one shared server get their own certificates by SNI."""
+        if behaviour == Smtp():
+            return SHARED_SMTP_ADDRESS
+        if behaviour.kind not in ("starttls", "plain"):
+            return None
+        addr = self._shared_smtp.get(behaviour)
+        if addr is None:
+            addr = self._address(f"shared-mx-{len(self._shared_smtp) + 1}.testbed.invalid", None)
+            self._shared_smtp[behaviour] = addr
+            server = SmtpServer(
+                behaviour,
+                "shared-mx.testbed.invalid",
+                sni_context(self.pki, "shared-mx.testbed.invalid", "valid", self._smtp_certs.get),
+            )
+            self._smtp.append(server)
+            await server.listen([addr], self.smtp_port)
+        return addr
+
     async def _start_smtp(self, host: str, behaviour: Smtp, addr: str) -> None:
-        if behaviour.kind == "old_tls":
+        if behaviour.kind in ("old_tls", "old_tls_close"):
             ctx = old_tls_context(sni_context(self.pki, host, behaviour.cert, lambda _n: None))
+        elif behaviour.kind == "weak_cipher":
+            ctx = weak_cipher_context(sni_context(self.pki, host, behaviour.cert, lambda _n: None))
         else:
             ctx = sni_context(self.pki, host, behaviour.cert, self._smtp_certs.get)
         server = SmtpServer(behaviour, host, ctx)

@@ -22,7 +22,9 @@ CertKind = Literal[
 ]
 
 RrType = Literal["A", "AAAA", "TXT", "MX", "CNAME"]
-FaultKind = Literal["servfail", "refused", "drop", "truncate"]
+# "lose_first": the first query of a name and type gets no answer (a lost packet), later
+# ones do; "lose_retries": only the first query is answered (after any delay).
+FaultKind = Literal["servfail", "refused", "drop", "lose_first", "lose_retries", "truncate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,15 +82,20 @@ class PolicyHost:
 SmtpKind = Literal[
     "starttls",  # aiosmtpd, offers STARTTLS with the host's certificate
     "plain",  # aiosmtpd without STARTTLS
-    "old_tls",  # STARTTLS, but TLS 1.0/1.1 only
+    "old_tls",  # STARTTLS, but TLS 1.0/1.1 only (a TLS 1.2+ client gets a protocol_version alert)
+    "old_tls_close",  # the same, but a TLS 1.2+ client is refused by closing, with no alert
+    "weak_cipher",  # TLS 1.2, but only a SHA-1 CBC cipher that default TLS clients refuse
     "refused",  # nothing listens on the address
     "stall",  # accepts, never sends a banner
     "banner_554",  # greets with 554 and closes
+    "banner_421",  # greets with 421 (busy) and closes
+    "hangup",  # accepts the connection and closes it at once, without a word
     "garbage",  # greets with bytes that are not SMTP
     "starttls_error",  # advertises STARTTLS, answers it with 454
     "drop_after_starttls",  # answers STARTTLS with 220, then closes
     "ehlo_many",  # a 60-line EHLO reply with STARTTLS in the middle; then healthy TLS
     "ehlo_too_many",  # an EHLO reply that never ends (more lines than any client reads)
+    "ehlo_too_many_starttls",  # the same, with STARTTLS among its first lines
     "ehlo_long_line",  # an EHLO reply line of 8 KiB (within asyncio's default limit)
     "tls_stall",  # answers STARTTLS with 220, then never says a word of TLS
 ]

@@ -3,8 +3,10 @@
 It answers from a `Zone` (A, AAAA, TXT, MX, CNAME), follows CNAME chains it
 knows (bounded, so loops end), says NXDOMAIN for names that do not exist and
 NOERROR/no data for names that exist without the type asked. Per-name faults:
-SERVFAIL, REFUSED, drop (no answer), truncate (TC over UDP, full over TCP),
-and delays (global plus per name).
+SERVFAIL, REFUSED, drop (no answer), lose_first (the first query of a name and
+type is lost, retransmissions are answered), lose_retries (only the first query
+is answered), truncate (TC over UDP, full over TCP), and
+delays (global plus per name).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import ipaddress
 import socket
 import struct
+import threading
 from collections import defaultdict
 from collections.abc import Coroutine, Iterable
 
@@ -29,34 +32,76 @@ def _norm(name: str) -> str:
 
 
 class Zone:
-    """Every name the testbed serves, with its records and faults."""
+    """Every name the testbed serves, with its records and faults.
+
+    The DNS server reads it on the testbed's thread while tests edit it on theirs:
+    edits go through the methods here, which hold `lock` (as the server does while
+    it answers), so an answer sees a zone before or after an edit, never halfway.
+    """
 
     def __init__(self) -> None:
+        self.lock = threading.RLock()
         self.records: dict[str, dict[str, list[Rr]]] = defaultdict(lambda: defaultdict(list))
         self.existing: set[str] = set()  # names with records, and their ancestors
         self.faults: dict[str, list[DnsFault]] = defaultdict(list)
+        self.seen: dict[tuple[str, str], int] = {}  # (name, type) -> queries received
 
     def add(self, rrs: Iterable[Rr]) -> None:
-        for rr in rrs:
-            name = _norm(rr.name)
-            self.records[name][rr.type].append(rr)
-            labels = name.split(".")
-            for i in range(len(labels)):
-                self.existing.add(".".join(labels[i:]))
+        with self.lock:
+            for rr in rrs:
+                name = _norm(rr.name)
+                self.records[name][rr.type].append(rr)
+                labels = name.split(".")
+                for i in range(len(labels)):
+                    self.existing.add(".".join(labels[i:]))
+
+    def replace(self, rrs: Iterable[Rr]) -> None:
+        """Put `rrs` in place of the records of each (name, type) among them."""
+        rrs = list(rrs)
+        with self.lock:
+            for rr in rrs:
+                self.records.get(_norm(rr.name), {}).pop(rr.type, None)
+            self.add(rrs)
+
+    def remove(self, name: str, rtype: str | None = None) -> None:
+        """Drop `name`'s records of `rtype` (all of them when None); the name stays known
+        to exist (NOERROR, no data) as long as other records or names below it do."""
+        with self.lock:
+            node = self.records.get(_norm(name))
+            if node is None:
+                return
+            if rtype is None:
+                node.clear()
+            else:
+                node.pop(rtype, None)
 
     def add_faults(self, faults: Iterable[DnsFault]) -> None:
-        for fault in faults:
-            self.faults[_norm(fault.name)].append(fault)
+        with self.lock:
+            for fault in faults:
+                self.faults[_norm(fault.name)].append(fault)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.records.clear()
+            self.existing.clear()
+            self.faults.clear()
 
     def fault(self, name: str, qtype: str) -> tuple[str | None, float]:
-        """(fault kind or None, delay) for a query."""
+        """(fault kind or None, delay) for a query; counts the query."""
         kind: str | None = None
         delay = 0.0
-        for f in self.faults.get(name, ()):
-            if f.qtypes and qtype not in f.qtypes:
-                continue
-            kind = f.kind or kind
-            delay = max(delay, f.delay)
+        with self.lock:
+            seen = self.seen[name, qtype] = self.seen.get((name, qtype), 0) + 1
+            for f in self.faults.get(name, ()):
+                if f.qtypes and qtype not in f.qtypes:
+                    continue
+                if f.kind == "lose_first":
+                    kind = "drop" if seen == 1 else kind
+                elif f.kind == "lose_retries":
+                    kind = "drop" if seen > 1 else kind
+                else:
+                    kind = f.kind or kind
+                delay = max(delay, f.delay)
         return kind, delay
 
 
@@ -178,7 +223,8 @@ class DnsServer:
             reply.header.tc = 1
             return bytes(reply.pack())
         try:
-            self._resolve(reply, qname, qtype)
+            with self.zone.lock:
+                self._resolve(reply, qname, qtype)
             out = bytes(reply.pack())
         except Exception:  # a record dnslib cannot encode: fail like a broken server
             failed = request.reply()

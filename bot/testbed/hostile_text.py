@@ -51,7 +51,7 @@ def fresh() -> None:
     or counted parse does all its work."""
     from bot.checker import matching, policy, tlsrpt
 
-    for cached in (tlsrpt._domain_problem, matching._index, matching._normed, policy._meant):
+    for cached in (tlsrpt._domain_problem, matching._normed, matching._registered, policy._meant):
         cached.cache_clear()
 
 
@@ -125,15 +125,13 @@ def _alignment(args: tuple[bytes, list[str]]) -> object:
 
 
 def _align(policy: Policy, hosts: list[str]) -> list[str | None]:
-    """As `mx_step.alignment` does it (imported here, so a baseline revision's code runs)."""
-    from bot.checker import mx_step
-    from bot.checker.matching import first_match, near_miss
+    """`mx_step.alignment` (imported here, so a baseline revision's code runs)."""
+    from bot.checker.model import MxHost
+    from bot.checker.mx_step import MxStep, alignment
 
-    pairs = getattr(mx_step, "_NEAR_MISS_PAIRS", 1 << 30)
-    matched = [first_match(policy.mx, h) for h in hosts]
-    misses = [h for h, m in zip(hosts, matched, strict=True) if m is None]
-    compared = policy.mx[: min(mx_step._NEAR_MISS_PATTERNS, pairs // max(1, len(misses)))]
-    return [near_miss(compared, h) for h in misses]
+    step = MxStep(hosts=[MxHost(host=h, preference=10) for h in hosts], names=list(hosts))
+    alignment("example.com", step, policy, True, "enforce")
+    return [mx.near_miss for mx in step.hosts]
 
 
 _LONG_HOST = ".".join(["a" * 62] * 4)  # 251 characters

@@ -194,8 +194,12 @@ async def _send(
         piece = data[i : i + step]
         if b.framing == "chunked":
             piece = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+        if writer.is_closing():  # the client hung up: writes would vanish uncounted
+            raise ConnectionResetError("the client closed the connection")
         writer.write(piece)
         await writer.drain()
+        if writer.is_closing():  # lost with the connection, not taken by the client
+            raise ConnectionResetError("the client closed the connection")
         sent(len(piece))
         if b.drip:
             await asyncio.sleep(b.drip)

@@ -1,6 +1,7 @@
 """A raw asyncio SMTP-ish server for behaviours aiosmtpd will not play.
 
-Old-protocol-only TLS (1.0/1.1), a stalled accept, a 554 banner, garbage,
+Old-protocol-only TLS (1.0/1.1, refusing newer clients with an alert or by
+closing the connection), a stalled accept, a 554 banner, garbage,
 STARTTLS answered with an error, a drop right after STARTTLS. The TLS
 handshake is done by hand over memory BIOs so that a refused handshake still
 sends its alert (asyncio's own TLS layer closes without flushing it), and a
@@ -28,6 +29,14 @@ def old_tls_context(base: ssl.SSLContext) -> ssl.SSLContext:
     return base
 
 
+def weak_cipher_context(base: ssl.SSLContext) -> ssl.SSLContext:
+    """Limit a server context to TLS 1.2 with one SHA-1 CBC cipher (ECDSA keys)."""
+    base.minimum_version = ssl.TLSVersion.TLSv1_2
+    base.maximum_version = ssl.TLSVersion.TLSv1_2
+    base.set_ciphers("ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0")
+    return base
+
+
 class _Conn:
     """A line-oriented SMTP connection, in clear or over a hand-driven TLS session."""
 
@@ -52,7 +61,10 @@ class _Conn:
             return await self.reader.readline()
         while b"\n" not in self._buf:
             try:
-                self._buf += self.tls.read(4096)
+                data = self.tls.read(4096)
+                if not data:  # the client closed the TLS session
+                    return b""
+                self._buf += data
             except ssl.SSLWantReadError:
                 data = await self.reader.read(4096)
                 if not data:
@@ -63,8 +75,9 @@ class _Conn:
         line, _, self._buf = self._buf.partition(b"\n")
         return line + b"\n"
 
-    async def handshake(self, ctx: ssl.SSLContext) -> bool:
-        """Server-side handshake; on failure the alert is still sent. True when done."""
+    async def handshake(self, ctx: ssl.SSLContext, *, alert: bool = True) -> bool:
+        """Server-side handshake; on failure the alert is still sent (unless `alert` is
+        False: then the connection just closes, as many old stacks do). True when done."""
         tls = ctx.wrap_bio(self._in, self._out, server_side=True)
         while True:
             try:
@@ -79,7 +92,7 @@ class _Conn:
                 self._in.write(data)
                 continue
             except ssl.SSLError:
-                if pending := self._out.read():
+                if alert and (pending := self._out.read()):
                     self.writer.write(pending)
                     await self.writer.drain()
                 return False
@@ -88,6 +101,9 @@ class _Conn:
                 await self.writer.drain()
             self.tls = tls
             return True
+
+
+_HOSTILE_EHLO = {"ehlo_too_many", "ehlo_too_many_starttls", "ehlo_long_line"}
 
 
 class RawSmtp:
@@ -146,10 +162,12 @@ class RawSmtp:
     async def _hostile_ehlo(self, conn: _Conn, kind: str) -> None:
         """Answer EHLO with more than a client should read: endless lines, or one huge line."""
         await conn.send(f"250-{self.hostname}\r\n".encode())
+        if kind == "ehlo_too_many_starttls":
+            await conn.send(b"250-PIPELINING\r\n250-STARTTLS\r\n")
         if kind == "ehlo_long_line":
             await conn.send(b"250-" + b"X" * (8 * 1024) + b"\r\n250 OK\r\n")
             return
-        while True:  # until the client hangs up
+        while not conn.writer.is_closing():  # until the client hangs up
             first = self.lines_sent
             await conn.send(b"".join(b"250-X-MORE-%d\r\n" % (first + i) for i in range(50)))
             self.lines_sent += 50
@@ -159,9 +177,12 @@ class RawSmtp:
         kind = self.behaviour.kind
         if kind == "stall":
             await asyncio.Event().wait()
-        if kind == "banner_554":
+        if kind == "hangup":
+            return
+        if kind in ("banner_554", "banner_421"):
+            code = kind[-3:]
             text = self.behaviour.banner or f"{self.hostname} no SMTP service here"
-            await conn.send(f"554 {text}\r\n".encode("utf-8", "surrogateescape"))
+            await conn.send(f"{code} {text}\r\n".encode("utf-8", "surrogateescape"))
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.readline(), 5.0)  # let the client QUIT
             await self._reply(conn, "221 bye\r\n")
@@ -175,7 +196,11 @@ class RawSmtp:
             if not line:
                 return
             verb = line.strip().split(b" ", 1)[0].upper()
-            if verb == b"EHLO" and kind in {"ehlo_too_many", "ehlo_long_line"}:
+            if verb == b"EHLO" and kind in {
+                "ehlo_too_many",
+                "ehlo_too_many_starttls",
+                "ehlo_long_line",
+            }:
                 await self._hostile_ehlo(conn, kind)
                 return
             if verb == b"EHLO":
@@ -196,7 +221,7 @@ class RawSmtp:
                     await asyncio.Event().wait()  # until the client goes or the testbed stops
                 if kind == "drop_after_starttls" or self.tls_context is None:
                     return
-                if not await conn.handshake(self.tls_context):
+                if not await conn.handshake(self.tls_context, alert=kind != "old_tls_close"):
                     return
             elif verb == b"QUIT":
                 await self._reply(conn, "221 2.0.0 bye\r\n")

@@ -2,15 +2,53 @@
 
 At least one scenario per finding code of the contract; `demo=True` marks the
 realistic samples `mtasts demo` shows. Every domain is under `.example`.
-Scenarios tagged "slow" wait on a shortened check budget (2 s).
+Scenarios tagged "slow" wait on a shortened check budget (2 to 2.5 s); the tests
+check them after the others, so that the others' load does not eat into it.
 """
 
 from __future__ import annotations
 
+from bot.checker import limits
 from bot.testbed.behaviour import DnsFault, HttpBehaviour, Mx, PolicyHost, Rr, Smtp
 from bot.testbed.scenario import Scenario, make, policy_text
 
 SHORT = {"timeout": 2.0}  # budget for the scenarios that wait on a timeout
+
+
+def _late_dns() -> list[Scenario]:
+    """A slow DNS answer inside the budget is an answer: late, lost and retransmitted
+    queries (tests/checker/test_dns_wait.py reads their reports)."""
+    slow = "wait-slow-resolver.example"
+    late = "wait-late-first.example"
+    delayed = (f"_mta-sts.{slow}", f"_smtp._tls.{slow}", f"mta-sts.{slow}", slow)
+    return [
+        make(
+            slow,
+            "every first lookup answered after 1 s, within the 2 s budget; the policy host "
+            "then answers after 3 s, more than is left",
+            ["policy_timeout"],
+            expect_mode=None,
+            http=HttpBehaviour(body=policy_text(mx=[f"mx1.{slow}", f"mx2.{slow}"]), delay=3.0),
+            faults=tuple(DnsFault(name, delay=1.0) for name in delayed),
+            settings=SHORT,
+            tags=["slow"],
+        ),
+        make(
+            "wait-lost-packet.example",
+            "the first _mta-sts query is lost; the retransmission is answered",
+            faults=(DnsFault("_mta-sts.wait-lost-packet.example", "lose_first"),),
+        ),
+        make(
+            late,
+            "_mta-sts answered after 1.5 s, to the first query only (retransmissions are "
+            "lost), within a 2.5 s budget",
+            faults=(DnsFault(f"_mta-sts.{late}", "lose_retries", delay=1.5),),
+            settings={"timeout": 2.5},
+            tags=["slow"],
+        ),
+    ]
+
+
 KIB = 1024
 
 
@@ -127,6 +165,16 @@ def _healthy() -> list[Scenario]:
             mx=(Mx("mx1.slow-mx.example", 10, Smtp(delay=0.1)),),
         ),
         make(
+            "mx-over-cap.example",
+            f"{limits.MAX_MX_HOSTS + 3} MX hosts, all healthy: the last 3 by preference are "
+            "not checked, and named",
+            ["mx_not_checked"],
+            mx=tuple(
+                Mx(f"mx{i:03d}.mx-over-cap.example", i) for i in range(1, limits.MAX_MX_HOSTS + 4)
+            ),
+            shared=True,
+        ),
+        make(
             "implicit-mx.example",
             "no MX records: mail goes to the domain's own address, which has good STARTTLS",
             ["mx_implicit"],
@@ -216,6 +264,7 @@ def _records() -> list[Scenario]:
             expect_mode=None,
             tags=["slow"],
         ),
+        *_late_dns(),
     ]
 
 
@@ -585,6 +634,16 @@ def _mx() -> list[Scenario]:
             demo=True,
         ),
         make(
+            "psl-uk.example",
+            "MX hosts under co.uk: one near its policy pattern (same registrable domain), "
+            "one only sharing the public suffix with the other pattern",
+            ["mx_not_covered", "mx_pattern_unused"],
+            mx=(Mx("smtp.alpha-mail.co.uk", 10), Mx("mx.bravo-host.co.uk", 20)),
+            body=policy_text(mx=["mx.alpha-mail.co.uk", "mx.charlie-net.co.uk"]),
+            note="near-miss advice compares registrable domains (Public Suffix List): "
+            "alpha-mail.co.uk and bravo-host.co.uk are two domains, not one co.uk",
+        ),
+        make(
             "mx-no-address.example",
             "the backup MX host has no address record",
             ["mx_host_unresolvable"],
@@ -666,6 +725,18 @@ def _mx() -> list[Scenario]:
             "the MX offers only TLS 1.0/1.1",
             ["mx_tls_version_old"],
             mx=(Mx("mx1.mx-old-tls.example", 10, Smtp("old_tls")),),
+        ),
+        make(
+            "mx-old-tls-close.example",
+            "the MX offers only TLS 1.0/1.1 and closes a TLS 1.2+ handshake without an alert",
+            ["mx_tls_version_old"],
+            mx=(Mx("mx1.mx-old-tls-close.example", 10, Smtp("old_tls_close")),),
+        ),
+        make(
+            "mx-weak-cipher.example",
+            "the MX speaks TLS 1.2 with a SHA-1 CBC cipher only, which default clients refuse",
+            ["mx_tls_failed"],
+            mx=(Mx("mx1.mx-weak-cipher.example", 10, Smtp("weak_cipher")),),
         ),
         make(
             "mx-expiring.example",

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.checker.matching import first_match, near_miss, pattern_matches
+from bot.checker.matching import first_match, first_matches, near_miss, pattern_matches
 
 label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
 domain = st.lists(label, min_size=2, max_size=4).map(".".join)
@@ -33,6 +33,17 @@ def test_first_match_keeps_policy_order() -> None:
     assert first_match(patterns, "example.com") is None
 
 
+short = st.sampled_from(["a", "b", "mx", "A", ""])
+name = st.lists(short, min_size=1, max_size=4).map(".".join)
+pattern = st.one_of(name, name.map(lambda n: "*." + n), st.sampled_from(["*.", "*", " mx.a "]))
+
+
+@given(st.lists(pattern, max_size=12), st.lists(st.one_of(name, name.map(str.upper)), max_size=8))
+def test_first_matches_agrees_with_first_match(patterns: list[str], hosts: list[str]) -> None:
+    """The linear-time index gives, for every host, what the pattern-by-pattern rule does."""
+    assert first_matches(patterns, hosts) == [first_match(patterns, h) for h in hosts]
+
+
 @pytest.mark.parametrize(
     ("patterns", "host", "words"),
     [
@@ -55,6 +66,30 @@ def test_near_miss_none_when_far_or_covered() -> None:
     assert near_miss(["mx.provider.net"], "mail.example.com") is None
     assert near_miss(["*.example.com"], "mail.example.com") is None
     assert near_miss([], "mail.example.com") is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "host", "same"),
+    [
+        ("mx.alpha-mail.co.uk", "smtp.alpha-mail.co.uk", "alpha-mail.co.uk"),
+        ("mx.bravo-host.co.uk", "smtp.alpha-mail.co.uk", None),  # both in co.uk: not one domain
+        ("*.mail.bravo.com.au", "smtp.alpha.com.au", None),
+        ("*.in.example.com", "smtp.example.com", "example.com"),
+        ("mx.alpha.example.co.jp", "smtp.alpha.example.co.jp", "example.co.jp"),
+    ],
+)
+def test_same_domain_means_the_same_registrable_domain(
+    pattern: str, host: str, same: str | None
+) -> None:
+    """Near-miss advice says "same domain" by the Public Suffix List, not the last two
+    labels: mx.a.co.uk and mx.b.co.uk are two domains."""
+    sentence = near_miss([pattern], host)
+    if same is None:
+        assert sentence is None or "same domain" not in sentence, sentence
+        assert sentence is None or " is elsewhere in " not in sentence, sentence
+    else:
+        assert sentence is not None
+        assert f"({same})" in sentence or f"elsewhere in {same}" in sentence, sentence
 
 
 def test_near_miss_prefers_the_closest_pattern() -> None:

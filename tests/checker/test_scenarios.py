@@ -4,39 +4,20 @@ report for each domain (bot/testbed/scenarios.py); this holds the checker to it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import replace
 
 import pytest
-import pytest_asyncio
 
-from bot.checker.engine import check
 from bot.checker.findings import CODES
 from bot.checker.model import Report, report_from_json
-from bot.testbed.bed import Testbed
 from bot.testbed.scenario import Scenario
 from bot.testbed.scenarios import SCENARIOS
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def reports(testbed: Testbed) -> dict[str, Report]:
-    """All scenarios checked once, a dozen at a time (as the CLI would).
-
-    The scenarios with a deliberately short budget (tag "slow": they wait for a step
-    to be cut off) run together afterwards, so the load of the others cannot eat
-    into their one-second budget."""
-    gate = asyncio.Semaphore(12)
-
-    async def one(sc: Scenario) -> Report:
-        async with gate:
-            return await check(sc.domain, testbed.settings_for(sc))
-
-    quick = [sc for sc in SCENARIOS if "slow" not in sc.tags]
-    slow = [sc for sc in SCENARIOS if "slow" in sc.tags]
-    results = await asyncio.gather(*(one(sc) for sc in quick))
-    results += await asyncio.gather(*(check(sc.domain, testbed.settings_for(sc)) for sc in slow))
-    return {r.domain: r for r in results}
+@pytest.fixture
+def reports(catalogue_reports: dict[str, Report]) -> dict[str, Report]:
+    return catalogue_reports
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda sc: sc.domain)

@@ -7,9 +7,9 @@ small random input; this adds the invariants and the 64 KiB work bound):
   rules;
 - the record, TLS-RPT and policy parsers and the domain normaliser read 64 KiB of the
   most awkward input we can think of with bounded work (counted, not timed) and a
-  bounded number of findings. Their time
-  is in bench/parsers.py; tests/hostile/test_parser_work.py does the same for the whole
-  catalogue of bot/testbed/hostile_text.py.
+  bounded number of findings. Their time is in bench/parsers.py;
+  tests/hostile/test_parser_work.py does the same for the whole catalogue of
+  bot/testbed/hostile_text.py.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def test_twice_the_input_is_at_most_twice_the_work(item: Hostile) -> None:
     # The alignment compares 50 MX names as well; the Slack parser reads up to its own
     # MAX_TOKENS words (of at most MAX_TEXT_CHARS) one by one; a TLS-RPT report's entries
     # are each read into objects (JSON is decoded in C; a report is 10 MiB at most).
-    per_byte = {"alignment": 3, "slack": 3, "report": 4}.get(item.parser, 1)
+    per_byte = {"alignment": 4, "slack": 3, "report": 4}.get(item.parser, 1)
     assert work_full <= per_byte * max(size, 4096), work_full
 
 

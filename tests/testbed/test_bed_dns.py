@@ -132,3 +132,45 @@ async def test_cname_loop_ends_in_servfail_and_global_delay() -> None:
         assert time.perf_counter() - start >= 0.15
     finally:
         await server.stop()
+
+
+async def test_lost_first_query_and_lost_retries() -> None:
+    """`lose_first` drops the first query of a name and type, answering the next;
+    `lose_retries` answers only the first. Both count what they received."""
+    zone = Zone()
+    zone.add([Rr("a.lossy.example", "A", "127.0.0.9"), Rr("b.lossy.example", "A", "127.0.0.9")])
+    zone.add_faults(
+        [DnsFault("a.lossy.example", "lose_first"), DnsFault("b.lossy.example", "lose_retries")]
+    )
+    server = DnsServer(zone, "127.77.0.250")
+    await server.start()
+    try:
+
+        async def ask(name: str, wait: float) -> dns.message.Message:
+            q = dns.message.make_query(name, "A")
+            return await dns.asyncquery.udp(q, server.host, port=server.port, timeout=wait)
+
+        with pytest.raises(dns.exception.Timeout):
+            await ask("a.lossy.example", 0.2)
+        assert (await ask("a.lossy.example", 5)).answer
+        assert (await ask("b.lossy.example", 5)).answer
+        with pytest.raises(dns.exception.Timeout):
+            await ask("b.lossy.example", 0.2)
+        assert zone.seen[("a.lossy.example", "A")] == 2
+        assert zone.seen[("b.lossy.example", "A")] == 2
+    finally:
+        await server.stop()
+
+
+async def test_zone_edits_are_served_at_once(testbed: Testbed) -> None:
+    """Edits from the test's thread (`replace`, `remove`) are what the next answer says,
+    though the DNS server runs on the testbed's own thread and loop."""
+    r = _resolver(testbed)
+    name = "edited.zone-edit.example"
+    testbed.zone.add([Rr(name, "TXT", ("first",))])
+    assert [b"".join(x.strings) for x in await r.resolve(name, "TXT")] == [b"first"]
+    testbed.zone.replace([Rr(name, "TXT", ("second",))])
+    assert [b"".join(x.strings) for x in await r.resolve(name, "TXT")] == [b"second"]
+    testbed.zone.remove(name, "TXT")
+    with pytest.raises(dns.resolver.NoAnswer):
+        await r.resolve(name, "TXT")

@@ -170,3 +170,15 @@ async def test_hostile_banners() -> None:
         data = await asyncio.wait_for(client.reader.read(), 5)
         assert data.startswith(b"\x00\xff")
         client.close()
+
+
+async def test_old_tls_close_server_refuses_a_default_client_without_an_alert(
+    testbed: Testbed,
+) -> None:
+    """Like many old stacks: no protocol_version alert, the connection just ends."""
+    host = "mx1.mx-old-tls-close.example"
+    client, _, _ = await _ehlo(testbed, host)
+    with pytest.raises((ConnectionError, ssl.SSLError)) as info:
+        await client.starttls(host, testbed.pki.client_context())
+    assert "PROTOCOL_VERSION" not in str(info.value).upper()
+    client.close()

@@ -28,7 +28,6 @@ async def test_ack_is_fast_and_ephemeral_while_the_check_is_still_running(
     assert ack["response_type"] == "ephemeral"
     assert "Checking" in ack["text"]
     assert "example.com" in ack["text"]
-    assert sent.seconds < 1.0
     # The check had started but not finished when Slack got its answer.
     assert harness.checker.calls == ["example.com"]
     assert harness.standin.response_posts(response_url) == []
@@ -210,8 +209,9 @@ async def test_many_commands_at_once_all_acked_quickly() -> None:
         results = await asyncio.gather(
             *(h.command(f"d{i}.example", user_id=f"U{i}") for i in range(20))
         )
+        # Every ack came while every check was still held: none waited for a check.
         assert all(sent.status == 200 and "Checking" in sent.text for sent, _ in results)
-        assert max(sent.seconds for sent, _ in results) < 2.0
+        assert h.standin.response_posts() == []
         for gate in gates:
             gate.set()
         await h.wait_for(lambda calls: len(h.standin.response_posts()) == 20)
