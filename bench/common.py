@@ -236,6 +236,16 @@ class TestbedProcess:
         data = json.loads(line)
         return BedInfo(**data)
 
+    async def command(self, line: str) -> str:
+        """Send the testbed a command (see bench.testbed_server) and return its answer."""
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        await self.proc.stdin.drain()
+        async with asyncio.timeout(30):
+            return (await self.proc.stdout.readline()).decode().strip()
+
     async def __aexit__(self, *exc: object) -> None:
         proc = self.proc
         if proc is None:
@@ -248,6 +258,52 @@ class TestbedProcess:
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+# -- the app in a child process ------------------------------------------------------------
+
+
+async def launch_app(
+    module_args: Sequence[str], env: dict[str, str], *, log: bool = False
+) -> asyncio.subprocess.Process:
+    """`python -m MODULE ARGS...` from the repository root (stderr piped when `log`)."""
+    return await asyncio.create_subprocess_exec(
+        PYTHON,
+        "-m",
+        *module_args,
+        env=env,
+        cwd=ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE if log else asyncio.subprocess.DEVNULL,
+    )
+
+
+async def wait_healthy(session: Any, base: str, seconds: float = 30.0) -> None:
+    """Until GET /healthz answers 200 (bounded); RuntimeError if it never does."""
+    import aiohttp
+
+    for _ in range(int(seconds * 10)):
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(base + "/healthz") as r:
+                if r.status == 200:
+                    return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"the app did not start within {seconds:g} s")
+
+
+async def stop_app(app: asyncio.subprocess.Process, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+    """SIGTERM, then SIGKILL if it has not ended within `timeout` seconds."""
+    import signal
+
+    if app.returncode is None:
+        app.send_signal(signal.SIGTERM)
+    try:
+        async with asyncio.timeout(timeout):
+            await app.wait()
+    except TimeoutError:
+        app.kill()
+        await app.wait()
 
 
 # -- figures -------------------------------------------------------------------------------
@@ -309,7 +365,7 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> a
     return args
 
 
-def set_realtime(on: bool) -> bool:
+def set_realtime(on: bool, priority: int = 1) -> bool:
     """SCHED_FIFO priority 1 for this process and the children it starts (or back to normal).
 
     On a shared machine, other processes' CPU load otherwise delays every wake-up of the
@@ -319,7 +375,7 @@ def set_realtime(on: bool) -> bool:
     """
     try:
         if on:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
         else:
             os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     except (OSError, AttributeError):
@@ -333,20 +389,28 @@ def scheduling() -> str:
     except (OSError, AttributeError):
         return "unknown"
     if policy == getattr(os, "SCHED_FIFO", -1):
+        priority = os.sched_getparam(0).sched_priority
         return (
-            "SCHED_FIFO 1 (--realtime: bench, testbed and measured processes are not delayed "
-            "by other load)"
+            f"SCHED_FIFO {priority} (--realtime: bench, testbed and measured processes are not "
+            "delayed by other load)"
         )
     return "normal (SCHED_OTHER): other load on the machine can delay the measured processes"
 
 
-def _cpu_pressure() -> str:
-    """Linux PSI: the share of time some runnable task waited for a CPU (other load)."""
+def cpu_pressure() -> dict[str, str]:
+    """Linux PSI now: the share of time some runnable task waited for a CPU (other load),
+    as {"avg10": "3.69", "avg60": ...}; empty where the kernel does not say."""
     try:
         first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
     except (OSError, IndexError):
+        return {}
+    return dict(part.split("=", 1) for part in first.split()[1:] if "=" in part)
+
+
+def _cpu_pressure() -> str:
+    fields = cpu_pressure()
+    if not fields:
         return ""
-    fields = dict(part.split("=", 1) for part in first.split()[1:] if "=" in part)
     return f"; CPU pressure (PSI some avg10/avg60): {fields.get('avg10')}% / {fields.get('avg60')}%"
 
 

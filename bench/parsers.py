@@ -1,4 +1,4 @@
-"""Bench 6: what hostile text costs each parser (issue 10, point 6).
+"""Bench 7: what hostile text costs each parser (issue 10, point 6).
 
     .venv/bin/python -m bench.parsers [--repeat 9] [--baseline REV]
 
@@ -138,7 +138,7 @@ def run(repeat: int, revision: str | None = None) -> str:
     args: list[object] = ["--repeat", repeat]
     if revision:
         args += ["--baseline", revision]
-    text = header("Bench 6: hostile text through the parsers", "bench.parsers", *args)
+    text = header("Bench 7: hostile text through the parsers", "bench.parsers", *args)
     text += (
         f"\nOne parse of each input at the largest size the parser is given (64 KiB; the "
         f"normaliser refuses more than 2,048 characters and the Slack parser more than 4,000 "

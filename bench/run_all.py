@@ -1,4 +1,4 @@
-"""Run all seven benches with their defaults and write bench/results/latest.md.
+"""Run all eight benches with their defaults and write bench/results/latest.md.
 
     .venv/bin/python -m bench.run_all [--quick] [--no-install]
 
@@ -13,10 +13,14 @@ import sys
 import time
 from collections.abc import Sequence
 
-from bench import latency, many, parsers, peers, slack_ack, startup, tlsrpt
+from bench import latency, many, parsers, peers, slack_ack, startup, tlsrpt, watch
 from bench.common import ROOT, header, set_realtime
 
 RESULTS = ROOT / "bench" / "results" / "latest.md"
+WATCH_QUICK = [
+    *("--domains", "40", "--interval", "3", "--intervals", "3", "--databases", "sqlite"),
+    *("--edits", "2", "--requests", "10", "--level", "5"),
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,15 +30,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-realtime",
         action="store_true",
-        help="do not run benches 1, 2, 4 and 7 under SCHED_FIFO (by default they do if permitted)",
+        help="do not run benches 1, 2, 4 and 8 under SCHED_FIFO (by default they do if permitted)",
     )
     args = parser.parse_args(argv)
     if not args.no_install and not peers.peers_installed():
         peers.install_peers()
     q = args.quick
-    # Benches 1, 2, 4 and 7 mostly wait on the network: under SCHED_FIFO other load on a
-    # shared machine cannot delay them. Benches 3, 5 and 6 are CPU-bound; they run
-    # normally so they never starve other work on the machine (bench 6 measures CPU time).
+    # Benches 1, 2, 4 and 8 mostly wait on the network: under SCHED_FIFO other load on a
+    # shared machine cannot delay them. Bench 3 is CPU-bound at D=0, benches 5 and 7 are
+    # CPU-bound (7 measures CPU time) and bench 6 runs for minutes; they run normally so
+    # they never starve other work on the machine.
     rt = not args.no_realtime
     jobs = [
         ("latency", rt, lambda: latency.run(0.025, 3 if q else 15)),
@@ -42,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("many", False, lambda: many.run(20 if q else 1000, [0.0, 0.025])),
         ("slack", rt, lambda: slack_ack.run(10 if q else 100, [1, 10, 50], 0.025)),
         ("tlsrpt", False, lambda: tlsrpt.run(0.5 if q else 10.0, 1 if q else 5)),
+        # The watch bench keeps a core busy for minutes: normal priority, like bench 3.
+        ("watch", False, lambda: watch.run(WATCH_QUICK if q else [])),
         ("parsers", False, lambda: parsers.run(1 if q else 9)),
         ("startup", rt, lambda: startup.run(0.025, 1 if q else 11)),
     ]

@@ -33,9 +33,9 @@ import asyncio
 import contextlib
 import itertools
 import os
-import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,18 +43,20 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bench.common import (
-    PYTHON,
     ROOT,
     TestbedProcess,
     cpu_wait,
     header,
+    launch_app,
     median,
     parse_args,
     percentile,
     process_cpu,
+    stop_app,
     table,
+    wait_healthy,
 )
-from bot.slack.serve import EVENTS_PATH, HEALTH_PATH
+from bot.slack.serve import EVENTS_PATH
 from bot.testbed.slack_standin import SlackRequests, SlackStandin
 
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
@@ -138,6 +140,8 @@ async def _run(
         TestbedProcess(need, delay, prefix="slack", standard_ports=True) as info,
         SlackStandin() as standin,
     ):
+        folder = tempfile.TemporaryDirectory(prefix="mtasts-bench-ack-")
+        data_dir = folder.name
         port = _free_port()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -148,36 +152,16 @@ async def _run(
             "MTASTS_NAMESERVERS": info.nameserver,
             "MTASTS_CA_FILE": info.ca_file,
             "MTASTS_ALLOW_PRIVATE": "1",
+            "MTASTS_DATA_DIR": data_dir,  # its database of watches (none here), not in ROOT
         }
         if redis:
             env.update(REDIS_URL=redis, MTASTS_REDIS_PREFIX=f"bench-{os.getpid()}-{port}:")
-        app = await asyncio.create_subprocess_exec(
-            PYTHON,
-            "-m",
-            "bot",
-            "serve",
-            "--port",
-            str(port),
-            env=env,
-            cwd=ROOT,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        app = await launch_app(["bot", "serve", "--port", str(port)], env)
         base = f"http://127.0.0.1:{port}"
         connector = aiohttp.TCPConnector(limit=max(levels) * 2)
         try:
             async with aiohttp.ClientSession(connector=connector) as session:
-                for _ in range(300):  # until /healthz answers (bounded: 30 s)
-                    try:
-                        async with session.get(base + HEALTH_PATH) as r:
-                            if r.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    await asyncio.sleep(0.1)
-                else:
-                    raise RuntimeError("the app did not start within 30 s")
+                await wait_healthy(session, base)
                 sender = _Sender(session, base + EVENTS_PATH, standin)
                 names = iter(info.domains)
                 cache = [next(names) for _ in range(max(levels))]
@@ -191,14 +175,8 @@ async def _run(
                     hits = [cache[i % len(cache)] for i in range(requests)]
                     results.append(await sender.level("cached", level, hits, app.pid, wait=30))
         finally:
-            if app.returncode is None:
-                app.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(15):
-                    await app.wait()
-            except TimeoutError:
-                app.kill()
-                await app.wait()
+            await stop_app(app)
+            await asyncio.to_thread(folder.cleanup)
     return results
 
 

@@ -1,4 +1,4 @@
-"""Bench 7: start-up is part of the speed (issue 10, point 7). Four ratios, one run.
+"""Bench 8: start-up is part of the speed (issue 10, point 7). Four ratios, one run.
 
     .venv/bin/python -m bench.startup [--delay-ms 25] [--runs 11] [--no-install] [--realtime]
 
@@ -58,7 +58,7 @@ def imports() -> tuple[float, list[tuple[str, float]]]:
 
 def run(delay: float, runs: int) -> str:
     text = header(
-        "Bench 7: start-up is part of the speed",
+        "Bench 8: start-up is part of the speed",
         "bench.startup",
         "--delay-ms",
         f"{delay * 1000:g}",

@@ -3,21 +3,26 @@
 Serves N healthy enforce domains (two MX each, on the shared servers) with
 every DNS answer, HTTP response and SMTP reply delayed by D seconds; prints one
 JSON line on stdout (nameserver, ca_file, ports, domains, pid) and serves
-until stdin closes. With --standard-ports the HTTPS server listens on 443 and
-SMTP on 25 (as the CLI and the peer tools expect; needs root or
-CAP_NET_BIND_SERVICE); --dns-port 53 likewise for tools that cannot be given
-a DNS port.
+until stdin closes. A line `edit-policy DOMAIN` on stdin edits that domain's
+policy file (one more `mx` line) without changing its TXT `id` (bench.watch
+uses it to cause alerts); it answers `ok DOMAIN` on stdout.
+
+With --standard-ports the HTTPS server listens on 443 and SMTP on 25 (as the
+CLI and the peer tools expect; needs root or CAP_NET_BIND_SERVICE); --dns-port
+53 likewise for tools that cannot be given a DNS port.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
 
 from bench.common import BenchTestbed, bench_domain, domain_names
+from bot.testbed.scenario import Scenario, policy_text
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -48,8 +53,20 @@ async def serve(args: argparse.Namespace) -> None:
         sys.stdout.write(json.dumps(info) + "\n")
         sys.stdout.flush()
         loop = asyncio.get_running_loop()
-        # Serve until stdin closes (the parent went away or is done).
-        await loop.run_in_executor(None, sys.stdin.buffer.read)
+        # Serve until stdin closes (the parent went away or is done); obey its commands.
+        while line := await loop.run_in_executor(None, sys.stdin.buffer.readline):
+            words = line.decode().split()
+            if len(words) == 2 and words[0] == "edit-policy" and words[1] in bed.scenarios:
+                await bed.change(edited_policy(bed.scenarios[words[1]]))
+                sys.stdout.write(f"ok {words[1]}\n")
+                sys.stdout.flush()
+
+
+def edited_policy(scenario: Scenario) -> Scenario:
+    """The same domain with one more `mx` line in its policy file, under the same TXT id."""
+    patterns = [m.host for m in scenario.mx] + [f"mx9.{scenario.domain}"]
+    http = dataclasses.replace(scenario.policy.http, body=policy_text("enforce", patterns))
+    return dataclasses.replace(scenario, policy=dataclasses.replace(scenario.policy, http=http))
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The `mtasts` command: check domains, serve the Slack app, or run the demo."""
+"""The `mtasts` command: check domains, serve the Slack app, run the demo, migrate the database."""
 
 from __future__ import annotations
 
@@ -62,6 +62,17 @@ def _parser() -> argparse.ArgumentParser:
         help="HTTP port (default $PORT, else 3000)",
     )
     sub.add_parser("demo", help="run the bot against a built-in testbed (no Slack, no internet)")
+    db = sub.add_parser(
+        "db",
+        help="the database of watches (MTASTS_DATABASE_URL)",
+        description="Manage the database of watches: MTASTS_DATABASE_URL, else DATABASE_URL, "
+        "else mtasts.db in MTASTS_DATA_DIR (default: the current directory).",
+    )
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    db_sub.add_parser(
+        "upgrade",
+        help="migrate the database to this version's schema (mtasts serve also does it)",
+    )
     from bot.cli_tlsrpt import add_parser as add_tlsrpt
 
     add_tlsrpt(sub)
@@ -98,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.slack.serve import run
 
         return run(port=args.port)
+    if args.command == "db":
+        from bot.store.migrate import run_upgrade
+
+        return run_upgrade()
     from bot.demo import run as run_demo
 
     return run_demo()

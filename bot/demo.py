@@ -17,9 +17,10 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -27,9 +28,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     import aiohttp
 
+    from bot.checker.model import Report
     from bot.slack.services import Services
     from bot.testbed.bed import Testbed
     from bot.testbed.slack_standin import Call, SlackRequests, SlackStandin
+    from bot.watch.service import WatchService
 
 EXIT_OK, EXIT_FAILED, EXIT_MISSING_EXTRA = 0, 1, 2
 
@@ -43,6 +46,8 @@ DEMO_DOMAINS: tuple[str, ...] = (
 )
 EXPLAIN_DOMAIN = "testing-backup.example"  # whose "Explain in thread" button is clicked
 DETAILS_DOMAIN = "mx-expired.example"  # whose "MX & TLS" button is clicked
+WATCH_DOMAIN = "good.example"  # watched, then its policy edited without a new id
+WATCH_INTERVAL = 1.0  # seconds between the demo's watch checks (the real minimum is 60)
 REPORT_DOMAIN = "mx-expired.example"  # whose TLS-RPT report is shared with the bot at the end
 OUTPUT_DIR = Path("demo-output")
 # Made up: only the stand-in and the demo's own requests ever see them.
@@ -140,6 +145,7 @@ async def main(
     domains: Sequence[str] = DEMO_DOMAINS,
     explain: str | None = EXPLAIN_DOMAIN,
     details: str | None = DETAILS_DOMAIN,
+    watch: str | None = WATCH_DOMAIN,
     report: str | None = REPORT_DOMAIN,
     started: Started | None = None,
 ) -> int:
@@ -160,9 +166,10 @@ async def main(
     import aiohttp
     from aiohttp import web
 
-    from bot.slack.app import build_app, services_of
+    from bot.slack.app import build_app, build_services, services_of
     from bot.slack.config import SlackConfig
     from bot.slack.serve import EVENTS_PATH, make_web_app
+    from bot.slack.tokens import SingleWorkspaceToken
     from bot.testbed.bed import Testbed
     from bot.testbed.slack_standin import SlackRequests, SlackStandin
 
@@ -182,7 +189,8 @@ async def main(
             api_url=standin.api_url,
             settings=bed.settings(),
         )
-        app = build_app(config)
+        watching = await _watching(stack, bed) if watch in domains else None
+        app = build_app(config, services=build_services(config, watch=watching))
         stack.push_async_callback(_drain, services_of(app))
         runner = web.AppRunner(make_web_app(app), access_log=None, handle_signals=False)
         await runner.setup()
@@ -203,13 +211,46 @@ async def main(
             output_dir=output_dir,
             session=session,
         )
+        if watching is not None:
+            watching.start(
+                check=_checker(bed), client=app.client, tokens=SingleWorkspaceToken(BOT_TOKEN)
+            )
         await demo.play(
             list(domains),
             explain if explain in domains else None,
             details if details in domains else None,
+            watch if watching is not None else None,
+            bed,
             report if report in domains else None,
         )
     return EXIT_OK
+
+
+async def _watching(stack: contextlib.AsyncExitStack, bed: Testbed) -> WatchService:
+    """Watching for the demo: a SQLite file in a temporary folder, checks every second."""
+    from bot.store import open_store
+    from bot.store.url import DatabaseUrl, parse
+    from bot.watch.config import WatchConfig
+    from bot.watch.service import WatchService
+
+    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="mtasts-demo-"))
+    url = DatabaseUrl(parse(f"sqlite:///{folder}/mtasts.db"), "default")
+    store = await open_store(url)
+    stack.push_async_callback(store.close)
+    service = WatchService(store, WatchConfig(interval=WATCH_INTERVAL, confirm=1))
+    stack.push_async_callback(service.stop)
+    return service
+
+
+def _checker(bed: Testbed) -> Callable[[str], Awaitable[Report]]:
+    from bot.checker.engine import check
+
+    settings = bed.settings()
+
+    async def run(domain: str) -> Report:
+        return await check(domain, settings)
+
+    return run
 
 
 async def _drain(services: Services) -> None:
@@ -322,6 +363,8 @@ class _Demo:
         domains: list[str],
         explain: str | None,
         details: str | None,
+        watch: str | None = None,
+        bed: Testbed | None = None,
         report: str | None = None,
     ) -> None:
         show = self.show
@@ -331,6 +374,8 @@ class _Demo:
             saved += await self._explain(explain, posts)
         if details is not None and details in posts:
             saved += await self._details(details)
+        if watch is not None and bed is not None:
+            saved += await self._watch(watch, bed)
         if report is not None:
             saved += await self._report_share(report)
         show.line()
@@ -350,7 +395,11 @@ class _Demo:
             "  2. Install it, then set SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…).",
             hang=3,
         )
-        show.say("  3. Run `mtasts serve`, and type `/mtasts example.com` in Slack.", hang=3)
+        show.say(
+            "  3. Run `mtasts serve`, and type `/mtasts example.com` in Slack "
+            "(`/mtasts watch example.com` to be told when it changes).",
+            hang=3,
+        )
         show.say("Check real domains from the terminal: `mtasts check example.com`.")
         show.say("Explain TLS-RPT reports there too: `mtasts tlsrpt report.json.gz`.")
         if self.missing:
@@ -545,6 +594,71 @@ class _Demo:
         args = dict(call.args)
         show.payload(args)
         return [await asyncio.to_thread(self._write, f"{domain}.explain", args)]
+
+    async def _watch(self, domain: str, bed: Testbed) -> list[Path]:
+        """Watch a domain, edit its policy without a new id, show the alert that follows."""
+        import dataclasses
+
+        from bot.slack.blocks.alert_builder import ALERT_ACTIONS_BLOCK_ID
+        from bot.testbed.behaviour import HttpBehaviour, PolicyHost
+        from bot.testbed.scenario import policy_text
+
+        show = self.show
+        show.line()
+        show.rule(f"You type in #general:  /mtasts watch {domain}")
+        request = self.slack.slash_command(
+            f"watch {domain}", response_url=self.standin.new_response_url()
+        )
+        status, _, took = await self._post(request.body, request.headers)
+        if status != 200:
+            raise DemoError(f"the app answered /mtasts watch with HTTP {status}")
+
+        def confirmation(calls: list[Call]) -> Call | None:
+            for c in calls:
+                if c.method == "chat.postMessage" and str(c.args.get("text")).startswith(
+                    f"Watching {domain}"
+                ):
+                    return c
+            return None
+
+        call = await self._wait(confirmation, f"the watch confirmation for {domain}")
+        show.say(
+            f"Acknowledged in {took * 1000:.0f} ms; after a baseline check the app says in "
+            "#general that it watches the domain:"
+        )
+        show.line()
+        show.payload(dict(call.args))
+        saved = [await asyncio.to_thread(self._write, f"{domain}.watch", dict(call.args))]
+
+        scenario = bed.scenario(domain)
+        patterns = [m.host for m in scenario.mx] + [f"mx3.{domain}"]
+        edited = dataclasses.replace(
+            scenario,
+            policy=PolicyHost(http=HttpBehaviour(body=policy_text("enforce", patterns))),
+            expect_codes=scenario.expect_codes | {"mx_pattern_unused"},
+        )
+        await bed.change(edited)
+        show.line()
+        show.say(
+            f"Someone adds `mx: mx3.{domain}` to the policy file on mta-sts.{domain}, but "
+            "leaves the id in the _mta-sts TXT record as it was. Senders that cached the "
+            "policy will not fetch it again. The app checks watched domains every hour "
+            f"(every {WATCH_INTERVAL:g} s in this demo), notices, and posts in #general:",
+            "1",
+        )
+        show.line()
+
+        def alert(calls: list[Call]) -> Call | None:
+            for c in calls:
+                blocks = c.args.get("blocks")
+                if c.method == "chat.postMessage" and ALERT_ACTIONS_BLOCK_ID in str(blocks):
+                    return c
+            return None
+
+        call = await self._wait(alert, f"the alert about {domain}'s policy")
+        show.payload(dict(call.args))
+        saved.append(await asyncio.to_thread(self._write, f"{domain}.alert", dict(call.args)))
+        return saved
 
     async def _wait(self, predicate: Callable[[list[Call]], Any], what: str) -> Any:
         try:

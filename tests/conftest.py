@@ -9,14 +9,19 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+import sqlalchemy as sa
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from bot.checker.settings import Settings
+from bot.store.engine import Store
+from bot.store.migrate import open_store
+from bot.store.url import DatabaseUrl, parse
 from bot.testbed.bed import Testbed
 from bot.testbed.scenarios import SCENARIOS
 
@@ -150,3 +155,57 @@ async def own_redis() -> AsyncIterator[object]:
         yield server
     finally:
         await server.stop()
+
+
+# -- the store (bot/store) on a real SQLite file and on the real PostgreSQL ----------------
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def pg_session_store() -> AsyncIterator[Store]:
+    """A PostgreSQL database of its own for the store tests (pg_url stays empty), migrated
+    once, dropped at the end."""
+    from real_services import pg_database
+
+    async for url in pg_database():
+        store = await open_store(DatabaseUrl(parse(url), "MTASTS_DATABASE_URL"))
+        try:
+            yield store
+        finally:
+            await store.close()
+
+
+@pytest_asyncio.fixture
+async def fresh_pg_url() -> AsyncIterator[str]:
+    """A PostgreSQL database of this test's own (dropped afterwards); pg_url stays untouched."""
+    from real_services import pg_database
+
+    async for url in pg_database():
+        yield url
+
+
+@pytest_asyncio.fixture
+async def pg_store(pg_session_store: Store) -> Store:
+    """PostgreSQL, emptied for this test."""
+    async with pg_session_store.write() as conn:
+        await conn.execute(
+            sa.text("TRUNCATE alerts, watches, watched_domains RESTART IDENTITY CASCADE")
+        )
+    return pg_session_store
+
+
+@pytest_asyncio.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A fresh SQLite file, migrated."""
+    store = await open_store(DatabaseUrl(parse(f"sqlite:///{tmp_path}/mtasts.db"), "default"))
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture(params=["sqlite_store", "pg_store"], ids=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest) -> Store:
+    """Each test that takes `store` runs on both databases."""
+    value = request.getfixturevalue(request.param)
+    assert isinstance(value, Store)
+    return value

@@ -13,10 +13,11 @@ import errno
 import os
 import re
 import socket
+import time
 
 import pytest
 
-from bench import latency, many, parsers, peers, slack_ack, startup, tlsrpt
+from bench import latency, many, parsers, peers, slack_ack, startup, tlsrpt, watch
 from bench.common import median, percentile, table
 from bot.testbed.hostile_text import CATALOGUE
 
@@ -118,6 +119,64 @@ def test_peers_bench() -> None:
     assert len(rows) == len(peers.tools())
     assert all(r["ok"] == "1/1" for r in rows), rows  # every tool saw the domain pass
     assert len(_rows(text, "peer")) == len(peers.PAIRS)
+
+
+def test_watch_bench_reads_the_app_log() -> None:
+    start = 1_800_000_000.0
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(start))
+    lines = [
+        f"{stamp},250 INFO mtasts.watch watch check domain=a.x status=pass mode=enforce "
+        "outcome=recorded check_ms=120.0 db_ms=3.5 claim_ms=1.0\n",
+        f"{stamp},500 INFO mtasts.slack request kind=command name=/mtasts outcome=ok\n",
+    ]
+    (check,) = watch.parse_checks(lines, start)
+    assert (check.domain, check.outcome, check.check_ms, check.db_ms) == (
+        "a.x",
+        "recorded",
+        120,
+        3.5,
+    )
+    assert check.at == pytest.approx(0.25)
+
+
+def test_watch_bench_judges_the_schedule() -> None:
+    def at(domain: str, *times: float) -> list[watch.Check]:
+        return [watch.Check(t, domain, "recorded", 100.0, 2.0) for t in times]
+
+    # a and b: once per interval after their baselines (b's last one ends just after the
+    # interval's end: it still counts); c: checked twice in a row; d: only its baseline
+    checks = at("a", 5, 70, 130) + at("b", 30, 89, 185) + at("c", 40, 70, 80) + at("d", 50)
+    schedule = watch.judge(checks, ["a", "b", "c", "d"], 60.0, 3)
+    assert schedule.counts == {(1, 1): 2, (2, 0): 1, (0, 0): 1}
+    assert schedule.duplicates == 1
+    assert schedule.gaps == [60.0, 96.0, 10.0]
+    assert schedule.within == pytest.approx(1 / 3)
+    assert schedule.db_share == pytest.approx(0.02)
+
+
+@needs_low_ports
+def test_watch_bench() -> None:
+    text = watch.run(
+        [
+            "--domains", "4", "--interval", "1", "--intervals", "3", "--databases", "sqlite",
+            "--edits", "1", "--requests", "2", "--level", "1", "--delay-ms", "0",
+        ]
+    )  # fmt: skip
+    print(text)
+    _check_header(text, "bench.watch")
+    (row,) = _rows(text, "database")
+    assert row["database"] == "sqlite"
+    assert row["duplicate checks"] == "0"
+    assert row["duplicate alerts"] == "0"
+    assert row["app peak RSS"].endswith(" MB")
+    acks = _rows(text, "app")
+    assert [(r["app"], r["results"]) for r in acks] == [
+        ("watching off", "fresh"),
+        ("watching off", "cached"),
+        ("watching 4 (sqlite)", "fresh"),
+        ("watching 4 (sqlite)", "cached"),
+    ]
+    assert all(r["missing"] == "0" for r in acks)
 
 
 def test_tlsrpt_bench() -> None:

@@ -53,7 +53,7 @@ async def test_blocks_prints_the_slack_payload(testbed: Testbed) -> None:
     action_ids = [
         e["action_id"] for b in payload["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
-    assert len(action_ids) == 5
+    assert len(action_ids) == 6
 
 
 async def test_bad_setting_is_a_usage_error(testbed: Testbed) -> None:

@@ -52,13 +52,24 @@ async def test_demo_shows_every_domain_saves_json_and_stops_everything(tmp_path:
         assert f"{domain}: {verdict}" in text
         positions.append(text.index(f"· {domain} · posted to #general"))
     assert positions == sorted(positions)
-    assert "[ Policy file ] [ DNS records ] [ MX & TLS ] [ Explain in thread ] [ Re-check ]" in text
+    assert (
+        "[ Policy file ] [ DNS records ] [ MX & TLS ] [ Explain in thread ] [ Re-check ] [ Watch ]"
+        in text
+    )
     # the button click answered in the thread
     assert "You click [ Explain in thread ] under testing-backup.example" in text
     assert "Here is what I found for testing-backup.example" in text
     assert "mtasts serve" in text
     assert "mtasts check example.com" in text
-    assert f"{folder}/ (9 files)" in flat
+    assert f"{folder}/ (11 files)" in flat
+    # watching: the confirmation, then the alert after the policy is edited under the same id
+    assert "You type in #general: /mtasts watch good.example" in flat
+    assert "Watching good.example here. Right now it ✔ checks out (mode enforce)." in flat
+    assert "✎ good.example: policy changed, but its id did not" in text
+    assert "+ mx: mx3.good.example" in text
+    alert = json.loads((folder / "good.example.alert.json").read_text())
+    assert alert["text"].startswith("good.example: the policy changed but its id")
+    assert alert["blocks"][-1]["elements"][-1]["text"]["text"] == "Unwatch"
     # the TLS-RPT report shared in a DM, explained in its thread against the check
     assert "You share a TLS-RPT report with the bot in a DM" in text
     assert "TLS-RPT report for mx-expired.example" in text
@@ -234,5 +245,6 @@ def test_python_m_bot_demo(tmp_path: Path) -> None:
     assert saved == sorted(
         [f"{d}.json" for d in demo.DEMO_DOMAINS]
         + ["testing-backup.example.explain.json", "mx-expired.example.mx-view.json"]
+        + ["good.example.watch.json", "good.example.alert.json"]
         + ["mx-expired.example.tlsrpt.json", "mx-expired.example.tlsrpt-check.json"]
     )

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import itertools
 import multiprocessing
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
@@ -101,13 +102,19 @@ class ProcessChecker:
     the next check starts a new one.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, nice: int = 0) -> None:
         self._settings = settings
+        self._nice = nice  # added to the worker's CPU niceness (a lower priority)
         self._conn: Connection | None = None
         self._proc: BaseProcess | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, asyncio.Future[Report]] = {}
         self._ids = itertools.count(1)
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id, once started."""
+        return self._proc.pid if self._proc is not None else None
 
     def _ensure_started(self) -> Connection:
         if self._conn is not None:
@@ -115,7 +122,10 @@ class ProcessChecker:
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(
-            target=_worker_main, args=(child, self._settings), name="mtasts-checks", daemon=True
+            target=_worker_main,
+            args=(child, self._settings, self._nice),
+            name="mtasts-checks",
+            daemon=True,
         )
         proc.start()
         child.close()
@@ -184,9 +194,26 @@ class ProcessChecker:
                 proc.join(timeout)
 
 
-def _worker_main(conn: Connection, settings: Settings) -> None:
+def _worker_main(conn: Connection, settings: Settings, nice: int = 0) -> None:
+    if nice:
+        _lower_priority(nice)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_worker(conn, settings))
+
+
+def _lower_priority(nice: int) -> None:
+    """Run below the parent: one real-time priority lower if it runs real-time (benches
+    under SCHED_FIFO), else `nice` more (out of the real-time class if it was at its floor)."""
+    with contextlib.suppress(OSError, AttributeError):
+        policy = os.sched_getscheduler(0)
+        if policy in (os.SCHED_FIFO, os.SCHED_RR):
+            priority = os.sched_getparam(0).sched_priority
+            if priority > os.sched_get_priority_min(policy):
+                os.sched_setscheduler(0, policy, os.sched_param(priority - 1))
+                return
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    with contextlib.suppress(OSError):
+        os.nice(nice)
 
 
 async def _worker(conn: Connection, settings: Settings) -> None:

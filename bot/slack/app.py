@@ -9,7 +9,7 @@ import os
 import random
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -41,6 +41,9 @@ from bot.slack.replay import DEFAULT_MAXSIZE as REPLAY_MAXSIZE
 from bot.slack.replay import ReplayGuard
 from bot.slack.reqlog import LOGGER_NAME
 from bot.slack.services import Services
+
+if TYPE_CHECKING:
+    from bot.watch.service import WatchService
 
 AUTHORIZE_FAILED = (
     ":warning: I couldn't confirm my own Slack token just now, so I can't answer. "
@@ -281,6 +284,7 @@ def build_services(
     limiter: RateLimiter | None = None,
     logger: logging.Logger | None = None,
     metrics: Metrics | None = None,
+    watch: WatchService | None = None,
 ) -> Services:
     """What the listeners share: in this process, or in Redis when `config.redis_url` is set
     (each Redis concern falling back to its in-process twin while Redis is away). A `cache`
@@ -331,6 +335,7 @@ def build_services(
         metrics=metrics,
         health=health,
         redis=redis,
+        watch=watch,
     )
 
 

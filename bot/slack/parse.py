@@ -143,3 +143,24 @@ def parse_request(text: str, *, max_domains: int = 5) -> ParsedRequest:
 def _error_line(shown: str, reason: str) -> str:
     reason = " ".join(reason.split())
     return f"“{_shown(shown)}” is not a domain: {reason}"
+
+
+WATCH_VERBS = frozenset({"watch", "unwatch", "watching"})
+
+
+def watch_verb(text: str) -> tuple[str | None, str]:
+    """(`watch`, `unwatch` or `watching`, the rest) when the text starts with one of them
+    (after any mentions of the bot), else (None, text)."""
+    rest = text.lstrip()
+    while rest.startswith("<@"):
+        end = rest.find(">")
+        if end < 0:
+            break
+        rest = rest[end + 1 :].lstrip()
+    word, _, after = rest.partition(" ")
+    if "\n" in word:
+        word, _, tail = word.partition("\n")
+        after = f"{tail} {after}"
+    if word.lower() in WATCH_VERBS:
+        return word.lower(), after
+    return None, text

@@ -70,6 +70,14 @@ _EMOJI: dict[str, tuple[str, str]] = {
     "lock": ("🔒", ""),
     "no_entry": ("⛔", "red"),
     "bulb": ("💡", ""),
+    # watching and alerts
+    "eyes": ("◉", "blue"),
+    "memo": ("✎", "yellow"),
+    "rotating_light": ("‼", "red"),
+    "incoming_envelope": ("✉", "yellow"),
+    "arrow_down": ("↓", "yellow"),
+    "arrow_up": ("↑", "green"),
+    "double_vertical_bar": ("‖", "dim"),
 }
 
 # The mrkdwn grammar (code spans, links, emoji, markers) is shared with the HTML

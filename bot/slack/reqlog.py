@@ -22,7 +22,16 @@ if TYPE_CHECKING:
 LOGGER_NAME = "mtasts.slack"
 # Outcomes that mean something went wrong on our side or Slack's (logged as warnings).
 FAILED_OUTCOMES = frozenset(
-    {"error", "reply_failed", "check_failed", "open_failed", "update_failed", "cancelled"}
+    {
+        "error",
+        "reply_failed",
+        "check_failed",
+        "open_failed",
+        "update_failed",
+        "cancelled",
+        "publish_failed",
+        "store_unavailable",
+    }
 )
 
 

@@ -1,6 +1,9 @@
 """Running the app: HTTP (`POST /slack/events`, `GET /healthz`, `GET /metrics`) or Socket Mode.
 
-`run()` is what `mtasts serve [--port]` calls. Without SLACK_APP_TOKEN the app
+`run()` is what `mtasts serve [--port]` calls. It first opens the database
+(migrating it; a database that cannot be used stops start-up with one line,
+exit 2), then checks the tokens, starts watching (the scheduler and alert
+delivery, bot/watch) and serves. Without SLACK_APP_TOKEN the app
 serves HTTP on the port; with it the app connects over Socket Mode and the
 port serves only `/healthz` (which then reports the connection state) and
 `/metrics`. `/healthz` answers from the registry of dependency checks in
@@ -32,9 +35,20 @@ from slack_sdk.errors import SlackApiError
 
 from bot.health import Probed
 from bot.metrics import CONTENT_TYPE
-from bot.slack.app import BotAuthorization, build_app, seed_authorization, services_of
+from bot.slack.app import (
+    BotAuthorization,
+    build_app,
+    build_services,
+    seed_authorization,
+    services_of,
+)
 from bot.slack.config import ConfigError, SlackConfig, default_port
 from bot.slack.replay import Verdict
+from bot.slack.tokens import SingleWorkspaceToken
+from bot.store import Store, StoreStartError, open_store
+from bot.watch.config import WatchConfig
+from bot.watch.lane import WatchLane
+from bot.watch.service import WatchService
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -183,19 +197,34 @@ async def serve(
     stop: asyncio.Event | None = None,
     started: Callable[[int], None] | None = None,
     drain_timeout: float | None = None,
+    watch_config: WatchConfig | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT (or `stop` is set). `started(port)` is told the bound port.
 
+    Without `app`, the database is opened (and migrated) first, from
+    MTASTS_DATABASE_URL etc.; a database that cannot be used raises ConfigError.
     `drain_timeout`: seconds work in flight may take to finish at shutdown
     (default: `drain_seconds(config)`).
     """
-    app = app or build_app(config)
+    store: Store | None = None
+    if app is None:
+        store = await _open_store()
+        watch = WatchService(store, watch_config or WatchConfig())
+        app = build_app(config, services=build_services(config, watch=watch))
     stop = stop or asyncio.Event()
     services = services_of(app)
     loop = asyncio.get_running_loop()
-    await check_tokens(app, config)  # a Socket Mode URL it was issued is not reused
+    try:
+        await check_tokens(app, config)  # a Socket Mode URL it was issued is not reused
+    except ConfigError:
+        if store is not None:
+            await store.close()
+        raise
     if services.redis is not None:
         await services.redis.warm()  # opens its connections; logs a warning if Redis is away
+    if services.watch is not None:
+        services.health.add("database", services.watch.store.ping, required=True)
+    lane: WatchLane | None = None
 
     socket_handler: Any = None
     if config.socket_mode and config.app_token:
@@ -230,6 +259,14 @@ async def serve(
         await site.start()
         bound = runner.addresses[0][1] if runner.addresses else port
         mode = "socket" if socket_handler else "http"
+        if services.watch is not None:
+            lane = WatchLane(config.settings)
+            services.watch.start(
+                check=lane,
+                client=app.client,
+                tokens=SingleWorkspaceToken(config.bot_token),
+                metrics=services.metrics,
+            )
         if socket_handler is None or await _connect_unless_stopped(socket_handler, stop):
             log.info("serving mode=%s port=%s config=%r", mode, bound, config)
             if started is not None:
@@ -237,6 +274,11 @@ async def serve(
             await stop.wait()
         log.info("shutting down: finishing work in flight")
     finally:
+        # Watching stops alongside the drain: checks are abandoned (their leases given
+        # back), an alert post in flight finishes.
+        watch_stopped = (
+            asyncio.create_task(services.watch.stop()) if services.watch is not None else None
+        )
         if socket_handler is not None:
             with contextlib.suppress(Exception):
                 await socket_handler.close_async()
@@ -246,9 +288,22 @@ async def serve(
             log.warning("shutdown: cancelling %s unfinished requests", services.tracker.active)
             await services.tracker.cancel_all()
         await services.aclose()
+        if watch_stopped is not None:
+            await watch_stopped
+        if lane is not None:
+            lane.close()
+        if store is not None:
+            await store.close()
         for sig in installed:
             loop.remove_signal_handler(sig)
         log.info("stopped")
+
+
+async def _open_store() -> Store:
+    try:
+        return await open_store()
+    except StoreStartError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def drain_seconds(config: SlackConfig) -> float:
@@ -284,8 +339,11 @@ async def _connect_unless_stopped(socket_handler: Any, stop: asyncio.Event) -> b
     return False
 
 
-def run(port: int | None = None) -> int:
-    """`mtasts serve [--port]`: 2 on a configuration error (one line on stderr), else 0."""
+def run(port: int | None = None, *, watch_config: WatchConfig | None = None) -> int:
+    """`mtasts serve [--port]`: 2 on a configuration error (one line on stderr), else 0.
+
+    `watch_config` replaces MTASTS_WATCH_* (the benches' compressed-time runs).
+    """
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -293,8 +351,9 @@ def run(port: int | None = None) -> int:
     )
     try:
         config = SlackConfig.from_env()
+        watch_config = watch_config or WatchConfig.from_env()
         port = port if port is not None else default_port()
-        asyncio.run(serve(config, port=port))
+        asyncio.run(serve(config, port=port, watch_config=watch_config))
     except ConfigError as exc:
         print(f"mtasts serve: {exc}", file=sys.stderr)
         return 2

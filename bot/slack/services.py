@@ -1,5 +1,5 @@
 """What the listeners share: the result cache, the rate limiter, dedupe, logging, tracking,
-metrics and health checks.
+metrics, health checks and watching.
 
 `build_services` (bot/slack/app.py) chooses the in-process implementations, or
 the Redis ones (bot/slack/shared/) when REDIS_URL is set.
@@ -22,6 +22,7 @@ from bot.slack.tracker import Tracker
 
 if TYPE_CHECKING:
     from bot.slack.shared.link import RedisLink
+    from bot.watch.service import WatchService
 
 MAX_DOMAINS = 5  # per command, mention or DM (and per response_url: at most 5 posts)
 
@@ -39,6 +40,8 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     health: Health = field(default_factory=Health)
     redis: RedisLink | None = None  # set when REDIS_URL is: the state above lives there
+    # Watching (bot/watch): None where the app runs without a database (some tests)
+    watch: WatchService | None = None
 
     async def aclose(self) -> None:
         """At shutdown: cancel checks still running, close the Redis connections."""

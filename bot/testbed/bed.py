@@ -90,6 +90,8 @@ class Testbed:
         self._https_certs: dict[str, CertKind] = {}
         self._smtp_certs: dict[str, CertKind] = {}
         self._host_at: dict[str, str] = {}  # address -> host (requests without Host)
+        self._records: dict[str, list[Rr]] = {}  # domain -> the DNS records its scenario added
+        self._https_listening: set[str] = set()  # addresses the HTTPS server listens on
         self._shared_smtp: dict[Smtp, str] = {}  # behaviour -> its shared server's address
         self._next = 0
         self.https = HttpsServer(
@@ -163,8 +165,9 @@ class Testbed:
         self.https_port = self.smtp_port = 0
         self.scenarios.clear()
         self.addresses.clear()
-        for m in (self._http, self._https_certs, self._smtp_certs, self._host_at):
+        for m in (self._http, self._https_certs, self._smtp_certs, self._host_at, self._records):
             m.clear()
+        self._https_listening.clear()
         self._shared_smtp.clear()
         self._next = 0
         self.zone.clear()
@@ -218,7 +221,30 @@ class Testbed:
                 raise ValueError(f"scenario {sc.domain} is already served")
             self.scenarios[sc.domain] = sc
             https_addrs += await self._add(sc)
-        await self.https.listen(https_addrs)
+        await self._listen_https(https_addrs)
+
+    async def change(self, scenario: Scenario) -> None:
+        """Serve `scenario` in place of the served one with the same domain, from now on.
+
+        For tests that change a domain between checks: its DNS records and faults,
+        its policy host's answer and certificate, its MX hosts (a new host gets its
+        server; a known one keeps its server and takes the new certificate kind).
+        """
+        if scenario.domain not in self.scenarios:
+            raise ValueError(f"scenario {scenario.domain} is not served")
+        await self._on_servers(self._change(scenario))
+
+    async def _change(self, scenario: Scenario) -> None:
+        old = self.scenarios[scenario.domain]
+        self.zone.remove_records(self._records.pop(scenario.domain, []))
+        self.zone.remove_faults(old.faults)
+        self.scenarios[scenario.domain] = scenario
+        await self._listen_https(await self._add(scenario))
+
+    async def _listen_https(self, addresses: list[str]) -> None:
+        fresh = [a for a in dict.fromkeys(addresses) if a not in self._https_listening]
+        await self.https.listen(fresh)
+        self._https_listening.update(fresh)
 
     def scenario(self, domain: str) -> Scenario:
         return self.scenarios[domain]
@@ -272,6 +298,7 @@ class Testbed:
             if fresh and shared_at is None:
                 await self._start_smtp(mx.host, mx.smtp, addr)
         rrs += sc.records
+        self._records[d] = rrs
         for rr in sc.records:
             # An MX name that is a CNAME to a scenario's SMTP host: that server's
             # certificate names the alias too (as a provider's certificate would).

@@ -86,6 +86,21 @@ class Zone:
             self.existing.clear()
             self.faults.clear()
 
+    def remove_records(self, rrs: Iterable[Rr]) -> None:
+        """Take these very records out again (each once; names stay known: NODATA)."""
+        with self.lock:
+            for rr in rrs:
+                records = self.records.get(_norm(rr.name), {}).get(rr.type, [])
+                if rr in records:
+                    records.remove(rr)
+
+    def remove_faults(self, faults: Iterable[DnsFault]) -> None:
+        with self.lock:
+            for fault in faults:
+                faults_here = self.faults.get(_norm(fault.name), [])
+                if fault in faults_here:
+                    faults_here.remove(fault)
+
     def fault(self, name: str, qtype: str) -> tuple[str | None, float]:
         """(fault kind or None, delay) for a query; counts the query."""
         kind: str | None = None

@@ -7,6 +7,8 @@ fills), and leaving the context stops them all with SIGTERM, as a platform would
 `kill(i)` plays a crash (SIGKILL). `serve_env()` is the environment pointing an
 instance at a testbed's servers (its resolver, CA and ports) and at the Slack
 stand-in; add `REDIS_URL`, `MTASTS_DATABASE_URL`... to share state between them.
+Without a database named, the instances share a SQLite file in a temporary folder
+of their own (never the working directory), removed when they stop.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -27,7 +30,16 @@ SERVING = re.compile(r"serving mode=(\w+) port=(\d+)")
 START_TIMEOUT = 60.0  # seconds: Python, Bolt and the checker's worker process on a busy machine
 STOP_TIMEOUT = 30.0  # the grace period the README asks platforms for
 # What an instance must not inherit from the environment the tests run in.
-NOT_INHERITED = ("SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "REDIS_URL")
+NOT_INHERITED = (
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "REDIS_URL",
+    "MTASTS_DATABASE_URL",
+    "DATABASE_URL",
+    "MTASTS_DATA_DIR",
+)
+DATABASE_VARS = ("MTASTS_DATABASE_URL", "DATABASE_URL", "MTASTS_DATA_DIR")
 
 
 def serve_env(
@@ -82,6 +94,10 @@ class ServeProcesses:
         self, env: Mapping[str, str], count: int, *, start_timeout: float = START_TIMEOUT
     ) -> None:
         self._env = dict(env)
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        if not any(self._env.get(name) for name in DATABASE_VARS):
+            self._folder = tempfile.TemporaryDirectory(prefix="mtasts-instances-")
+            self._env["MTASTS_DATA_DIR"] = self._folder.name
         self._count = count
         self._start_timeout = start_timeout
         self.processes: list[ServeProcess] = []
@@ -161,4 +177,7 @@ class ServeProcesses:
                 await one.proc.wait()
             if one.reader is not None:
                 await one.reader
+        if self._folder is not None:
+            await asyncio.to_thread(self._folder.cleanup)
+            self._folder = None
         return [one.proc.returncode for one in self.processes]

@@ -39,6 +39,8 @@ from slack_html import page_html  # noqa: E402
 SHOTS: tuple[tuple[str, str], ...] = (
     ("result-testing.png", "testing-backup.example"),
     ("result-error.png", "mx-expired.example"),
+    # the alert the demo's watch posts when good.example's policy changes under the same id
+    ("alert-policy-changed.png", "good.example.alert"),
     ("tlsrpt-summary.png", "mx-expired.example.tlsrpt"),  # a TLS-RPT report shared in a DM
 )
 WIDTH = 900
@@ -66,7 +68,7 @@ def _read_payloads(folder: Path) -> dict[str, dict[str, Any]]:
     found = {}
     for path in sorted(folder.glob("*.json")):
         domain = path.name.removesuffix(".json")
-        if "." in domain and not domain.endswith((".explain", ".details")):
+        if "." in domain and not domain.endswith((".explain", ".details", ".watch")):
             found[domain] = json.loads(path.read_text(encoding="utf-8"))
     return found
 

@@ -54,6 +54,12 @@ EMOJI: dict[str, str] = {
     "red_circle": "\U0001f534",
     "large_green_circle": "\U0001f7e2",
     "large_yellow_circle": "\U0001f7e1",
+    "eyes": "\U0001f440",
+    "memo": "\U0001f4dd",
+    "incoming_envelope": "\U0001f4e8",
+    "arrow_down": "\u2b07\ufe0f",
+    "arrow_up": "\u2b06\ufe0f",
+    "double_vertical_bar": "\u23f8\ufe0f",
 }
 
 # Control, bidi and private-use characters are shown as U+FFFD: they could hide

@@ -23,6 +23,7 @@ from slack_bolt.app.async_app import AsyncApp
 
 from bot.checker.findings import finding
 from bot.checker.model import MxHost, Policy, Record, Report, Tls, TlsRpt
+from bot.checker.settings import Settings
 from bot.metrics import Metrics
 from bot.slack.app import build_app, build_services, make_client
 from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
@@ -31,6 +32,7 @@ from bot.slack.ratelimit import RateLimiter
 from bot.slack.serve import EVENTS_PATH, make_web_app
 from bot.slack.services import Services
 from bot.testbed.slack_standin import Call, SignedRequest, SlackRequests, SlackStandin
+from bot.watch.service import WatchService
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-0000-secret-token"
@@ -172,6 +174,8 @@ async def running_app(
     redis_url: str | None = None,
     redis_prefix: str = "mtasts:",
     checker: FakeChecker | None = None,
+    watch: WatchService | None = None,
+    settings: Settings | None = None,
 ) -> AsyncIterator[Harness]:
     """One app served on a random port. Pass `standin` (and `redis_url`, `redis_prefix`)
     to run several instances as one deployment: one Slack, one Redis."""
@@ -187,6 +191,7 @@ async def running_app(
             cache_ttl=cache_ttl,
             redis_url=redis_url,
             redis_prefix=redis_prefix,
+            **({"settings": settings} if settings is not None else {}),
         )
         metrics = Metrics()
         if cache is None and redis_url is None:
@@ -198,7 +203,12 @@ async def running_app(
                 **({"clock": clock} if clock else {}),
             )
         services = build_services(
-            config, check=check or checker, cache=cache, limiter=limiter, metrics=metrics
+            config,
+            check=check or checker,
+            cache=cache,
+            limiter=limiter,
+            metrics=metrics,
+            watch=watch,
         )
         app = build_app(config, client=make_client(config, retry_backoff=0.01), services=services)
         runner = web.AppRunner(make_web_app(app), access_log=None)

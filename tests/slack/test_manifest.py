@@ -11,7 +11,15 @@ import pytest
 import yaml
 
 REPO = Path(__file__).parents[2]
-SCHEMA = REPO.parent / "shared/data/slack-manifest.schema.json"
+# The project's shared folder sits beside the checkout (or beside the worktrees' folder).
+SCHEMA = next(
+    (
+        folder / "shared/data/slack-manifest.schema.json"
+        for folder in REPO.parents
+        if (folder / "shared/data/slack-manifest.schema.json").exists()
+    ),
+    REPO.parent / "shared/data/slack-manifest.schema.json",
+)
 MANIFEST = REPO / "manifest.yml"
 
 
@@ -50,12 +58,19 @@ def test_declares_the_command(manifest: dict[str, Any]) -> None:
 def test_events_interactivity_socket_mode(manifest: dict[str, Any]) -> None:
     settings = manifest["settings"]
     events = settings["event_subscriptions"]["bot_events"]
-    assert set(events) == {"app_mention", "message.im"}
+    assert set(events) == {
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+    }
     assert "message.channels" not in events
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True
     assert manifest["features"]["bot_user"]["display_name"] == "mtasts"
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True  # the watches
 
 
 def test_minimal_scopes(manifest: dict[str, Any]) -> None:

@@ -84,9 +84,8 @@ def test_result_message_reads_like_slack() -> None:
     assert re.search(r"^Mode {3,}Policy id$", out, re.M)
     assert re.search(r"^enforce {3,}20260101$", out, re.M)
     assert "• mx1.example.com (10) · covered by mx1.example.com · STARTTLS ✔" in out
-    assert (
-        lines[-1]
-        == "[ Policy file ] [ DNS records ] [ MX & TLS ] [ Explain in thread ] [ Re-check ]"
+    assert lines[-1] == (
+        "[ Policy file ] [ DNS records ] [ MX & TLS ] [ Explain in thread ] [ Re-check ] [ Watch ]"
     )
     assert "Checked 2026-11-29 10:00:00 UTC in 12 ms" in out  # times are not emoji
     assert "*" not in out

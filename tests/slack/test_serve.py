@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -192,7 +193,7 @@ def test_run_with_missing_configuration_exits_2_with_one_line(
     assert "SLACK_BOT_TOKEN" in err
 
 
-async def test_run_serves_until_sigterm_and_logs_no_secret() -> None:
+async def test_run_serves_until_sigterm_and_logs_no_secret(tmp_path: Path) -> None:
     async with SlackStandin() as standin, aiohttp.ClientSession() as http:
         env = {
             **os.environ,
@@ -200,7 +201,10 @@ async def test_run_serves_until_sigterm_and_logs_no_secret() -> None:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": standin.api_url,
             "PORT": "0",
+            "MTASTS_DATA_DIR": str(tmp_path),
         }
+        env.pop("MTASTS_DATABASE_URL", None)
+        env.pop("DATABASE_URL", None)
         env.pop("SLACK_APP_TOKEN", None)
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -212,7 +216,8 @@ async def test_run_serves_until_sigterm_and_logs_no_secret() -> None:
         assert proc.stderr is not None
         lines: list[str] = []
         try:
-            async with asyncio.timeout(10):
+            # start-up opens and migrates the database too: a bound for a very busy machine
+            async with asyncio.timeout(30):
                 while "serving mode=http" not in (lines[-1] if lines else ""):
                     line = (await proc.stderr.readline()).decode()
                     assert line, "".join(lines)
@@ -220,6 +225,13 @@ async def test_run_serves_until_sigterm_and_logs_no_secret() -> None:
             port = int(lines[-1].split("port=")[1].split()[0])
             async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
                 assert r.status == 200
+                health = await r.json()
+            # the database of watches, opened and migrated at start-up, is a required check
+            assert health["checks"]["database"] == {
+                "ok": True,
+                "required": True,
+                "dialect": "sqlite",
+            }
             proc.send_signal(signal.SIGTERM)
             async with asyncio.timeout(10):
                 rest = (await proc.stderr.read()).decode()
@@ -231,6 +243,7 @@ async def test_run_serves_until_sigterm_and_logs_no_secret() -> None:
         output = "".join(lines) + rest
         assert code == 0
         assert "stopped" in output
+        assert (tmp_path / "mtasts.db").exists()  # the default database, migrated at start-up
         assert BOT_TOKEN not in output
         assert SIGNING_SECRET not in output
 

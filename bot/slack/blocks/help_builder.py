@@ -20,13 +20,22 @@ def build_help_message() -> dict[str, Any]:
         "• Or send me a direct message with the domain.\n"
         "You can paste a domain, an email address or a URL; I work out the domain."
     )
+    watching = (
+        "*Watch a domain*\n"
+        "• `/mtasts watch example.com` — I check it regularly and post here when it gets "
+        "worse or recovers, its mode or policy changes, its MX hosts change, or a "
+        "certificate nears expiry.\n"
+        "• `/mtasts unwatch example.com` to stop; `/mtasts watching` lists this "
+        "conversation's watches (my Home tab lists the workspace's)."
+    )
     buttons = (
         "*The buttons on a result*\n"
         "• *Policy file* — the policy exactly as fetched, with the HTTPS details.\n"
         "• *DNS records* — the TXT records at `_mta-sts` and `_smtp._tls`, and the MX records.\n"
         "• *MX & TLS* — each mail server's STARTTLS, TLS version and certificate.\n"
         "• *Explain in thread* — what each problem means for your mail and how to fix it.\n"
-        "• *Re-check* — check again now, without the cached result."
+        "• *Re-check* — check again now, without the cached result.\n"
+        "• *Watch* — watch the domain in this conversation."
     )
     reports = (
         "*TLS-RPT reports*\n"
@@ -42,6 +51,7 @@ def build_help_message() -> dict[str, Any]:
         "text": text,
         "blocks": [
             section(usage),
+            section(watching),
             section(buttons),
             section(reports),
             context("MTA-STS is RFC 8461; TLS-RPT is RFC 8460."),

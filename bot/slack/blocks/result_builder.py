@@ -17,6 +17,7 @@ from bot.slack.blocks.ids import (
     ACTION_MX,
     ACTION_POLICY,
     ACTION_RECHECK,
+    ACTION_WATCH,
 )
 from bot.slack.blocks.parts import (
     MAX_MESSAGE_BLOCKS,
@@ -64,17 +65,22 @@ def build_result_message(report: Report, *, cached_age: float | None = None) -> 
         {
             "type": "actions",
             "block_id": ACTIONS_BLOCK_ID,
-            "elements": [
-                button("Policy file", ACTION_POLICY, domain),
-                button("DNS records", ACTION_DNS, domain),
-                button("MX & TLS", ACTION_MX, domain),
-                button("Explain in thread", ACTION_EXPLAIN, domain),
-                button("Re-check", ACTION_RECHECK, domain),
-            ],
+            "elements": [*result_buttons(domain), button("Watch", ACTION_WATCH, domain)],
         },
     ]
     blocks = head + _findings_blocks(report, head, tail) + tail
     return {"text": fallback_text(report), "blocks": blocks}
+
+
+def result_buttons(domain: str) -> list[dict[str, Any]]:
+    """The buttons every message about a domain's check carries (results and alerts)."""
+    return [
+        button("Policy file", ACTION_POLICY, domain),
+        button("DNS records", ACTION_DNS, domain),
+        button("MX & TLS", ACTION_MX, domain),
+        button("Explain in thread", ACTION_EXPLAIN, domain),
+        button("Re-check", ACTION_RECHECK, domain),
+    ]
 
 
 def fallback_text(report: Report) -> str:
@@ -174,7 +180,7 @@ def _mx_table(report: Report) -> str:
     used = len(title)
     shown = 0
     for mx in report.mx[:MX_ROWS_SHOWN]:
-        line = _mx_row(mx, report)
+        line = mx_row(mx, report)
         if used + len(line) + 1 > budget:
             break
         lines.append(line)
@@ -186,7 +192,8 @@ def _mx_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _mx_row(mx: MxHost, report: Report) -> str:
+def mx_row(mx: MxHost, report: Report) -> str:
+    """One MX host as a line: name, preference, coverage by the policy, TLS (alerts use it too)."""
     host = inline_code(mx.host, 80)
     if mx.matched_by:
         cover = f"covered by {inline_code(mx.matched_by, 60)}"

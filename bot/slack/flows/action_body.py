@@ -24,6 +24,7 @@ class Click:
     thread_ts: str | None = None
     message_text: str = ""
     message_blocks: list[dict[str, Any]] | None = None  # the clicked message's blocks, if sent
+    enterprise: str | None = None  # Enterprise Grid organisation, when there is one
 
 
 def read_click(body: dict[str, Any]) -> Click:
@@ -66,6 +67,7 @@ def _read(body: dict[str, Any]) -> Click:
         thread_ts=_first_str(message.get("thread_ts"), container.get("thread_ts"), message_ts),
         message_text=text if isinstance(text, str) else "",
         message_blocks=blocks,
+        enterprise=(body.get("enterprise") or {}).get("id") or None,
     )
 
 

@@ -21,9 +21,11 @@ from bot.slack.blocks.help_builder import (
     build_error_message,
     build_help_message,
 )
+from bot.slack.blocks.watch_builder import build_watch_ack
 from bot.slack.checking import Admission, admit, obtain
 from bot.slack.flows.replies import Fallback, private_fallback, respond_checked
-from bot.slack.parse import parse_request
+from bot.slack.flows.watch import Asker, run_watch_verb
+from bot.slack.parse import parse_request, watch_verb
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
 
@@ -39,7 +41,13 @@ async def run_command(
     respond: AsyncRespond,
     client: AsyncWebClient | None = None,
     channel: str | None = None,
+    enterprise: str | None = None,
 ) -> None:
+    verb, rest = watch_verb(text)
+    if verb is not None and client is not None and team and channel:
+        asker = Asker(team=team, channel=channel, user=user, enterprise=enterprise)
+        await _watch_command(services, record, verb, rest, asker, ack, respond, client)
+        return
     parsed = parse_request(text, max_domains=services.max_domains)
     if parsed.wants_help or (not parsed.domains and not parsed.errors):
         record.outcome = "help"
@@ -66,6 +74,41 @@ async def run_command(
     )
     await asyncio.gather(
         *(_post_one(services, record, domain, respond, fallback) for domain in admission.allowed)
+    )
+
+
+async def _watch_command(
+    services: Services,
+    record: RequestRecord,
+    verb: str,
+    text: str,
+    asker: Asker,
+    ack: AsyncAck,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    """`/mtasts watch|unwatch|watching …`: ack at once, answer the caller alone."""
+    if verb == "watch" and text.strip():
+        await ack(**build_watch_ack(), response_type="ephemeral")
+    else:
+        await ack()
+    fallback = private_fallback(
+        client, channel=asker.channel, user=asker.user, logger=services.logger, record=record
+    )
+
+    async def tell(message: dict[str, Any]) -> None:
+        await respond_checked(
+            respond,
+            message,
+            logger=services.logger,
+            record=record,
+            fallback=fallback,
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+    await run_watch_verb(
+        services, record, verb=verb, text=text, asker=asker, client=client, tell=tell
     )
 
 

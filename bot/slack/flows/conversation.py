@@ -24,7 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.blocks.help_builder import build_error_message, build_help_message
 from bot.slack.checking import admit, obtain
 from bot.slack.flows.replies import CANNOT_POST, cannot_post_note, direct_message, slack_error
-from bot.slack.parse import parse_request
+from bot.slack.flows.watch import Asker, Tell, run_watch_verb
+from bot.slack.parse import parse_request, watch_verb
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
 
@@ -53,10 +54,19 @@ async def run_conversation(
     say: AsyncSay,
     client: AsyncWebClient,
     private_channel: bool,
+    enterprise: str | None = None,
 ) -> None:
     """Answer one mention (private_channel=False) or DM (True) in its thread."""
     thread_ts = thread_of(event)
     user = event.get("user")
+    verb, rest = watch_verb(str(event.get("text", "")))
+    if verb is not None and team and isinstance(event.get("channel"), str):
+        asker = Asker(team=team, channel=event["channel"], user=user, enterprise=enterprise)
+        tell = _privately(services, record, event, say, client, in_dm=private_channel)
+        await run_watch_verb(
+            services, record, verb=verb, text=rest, asker=asker, client=client, tell=tell
+        )
+        return
 
     async def post(message: dict[str, Any]) -> None:
         try:
@@ -136,3 +146,38 @@ async def run_conversation(
             )
 
     await asyncio.gather(*(answer(d) for d in admission.allowed))
+
+
+def _privately(
+    services: Services,
+    record: RequestRecord,
+    event: dict[str, Any],
+    say: AsyncSay,
+    client: AsyncWebClient,
+    *,
+    in_dm: bool,
+) -> Tell:
+    """Answers to a watch asked for in a conversation: in the thread of a DM (private
+    already); for a mention, ephemeral to the person (else in a DM with them)."""
+    user = str(event.get("user") or "")
+    in_thread = event.get("thread_ts")
+
+    async def tell(message: dict[str, Any]) -> None:
+        if in_dm:
+            await say(**message, thread_ts=thread_of(event))
+            return
+        try:
+            await client.chat_postEphemeral(
+                channel=event["channel"],
+                user=user,
+                thread_ts=str(in_thread) if in_thread else None,
+                **message,
+            )
+        except Exception as exc:
+            error = slack_error(exc) or type(exc).__name__
+            services.logger.info("watch answer not shown in channel error=%s: DM instead", error)
+            await direct_message(
+                client, user=user, message=message, note="", logger=services.logger, record=record
+            )
+
+    return tell

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from slack_samples import good_report, hostile_report
 
 from bot.checker.model import Report
+
+# The alert builder tests build their reports with the watch tests' helpers.
+_WATCH_TESTS = str(Path(__file__).resolve().parents[2] / "watch")
+if _WATCH_TESTS not in sys.path:
+    sys.path.append(_WATCH_TESTS)
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def test_passing_domain(good: Report) -> None:
     assert "cached" not in text
 
 
-def test_buttons_are_the_five_actions_with_domain_value(good: Report) -> None:
+def test_buttons_are_the_six_actions_with_domain_value(good: Report) -> None:
     buttons = _buttons(build_result_message(good))
     assert [b["action_id"] for b in buttons] == list(RESULT_ACTIONS)
     assert [b["text"]["text"] for b in buttons] == [
@@ -62,6 +62,7 @@ def test_buttons_are_the_five_actions_with_domain_value(good: Report) -> None:
         "MX & TLS",
         "Explain in thread",
         "Re-check",
+        "Watch",
     ]
     assert {b["value"] for b in buttons} == {"example.com"}
 

@@ -38,6 +38,7 @@ def mtasts_command(
                 respond=respond,
                 client=client,
                 channel=channel if isinstance(channel, str) else None,
+                enterprise=_str(body.get("enterprise_id")),
             )
 
         async def reply(message: dict[str, Any]) -> None:
@@ -56,3 +57,7 @@ def mtasts_command(
         )
 
     return on_mtasts_command
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -50,6 +50,7 @@ def conversation(services: Services, *, name: str, direct: bool) -> Listener:
                 say=say,
                 client=client,
                 private_channel=direct,
+                enterprise=body.get("enterprise_id") or None,
             )
 
         async def reply(message: dict[str, Any]) -> None:

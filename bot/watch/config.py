@@ -1,0 +1,94 @@
+"""Watch settings from the environment, each checked with a one-line error naming it.
+
+`MTASTS_WATCH_INTERVAL` is at least 60 seconds; shorter intervals exist only
+for the demo and tests, which build a `WatchConfig` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.slack.config import ConfigError
+
+DEFAULT_INTERVAL = 3600.0
+MIN_INTERVAL = 60.0
+MAX_INTERVAL = 7 * 86400.0
+DEFAULT_CONFIRM = 2
+MAX_CONFIRM = 10
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 100_000
+DEFAULT_CONCURRENCY = 32
+MAX_CONCURRENCY = 200
+_ON = frozenset({"on", "1", "true", "yes"})
+_OFF = frozenset({"off", "0", "false", "no"})
+
+
+@dataclass(frozen=True, slots=True)
+class WatchConfig:
+    enabled: bool = True  # MTASTS_WATCH: run the scheduler on this instance
+    interval: float = DEFAULT_INTERVAL  # seconds between checks of a domain
+    confirm: int = DEFAULT_CONFIRM  # checks in a row a transient failure must last
+    limit: int = DEFAULT_LIMIT  # watches per workspace
+    concurrency: int = DEFAULT_CONCURRENCY  # watch checks at once on this instance
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WatchConfig:
+        env = os.environ if environ is None else environ
+        enabled = True
+        if text := env.get("MTASTS_WATCH", "").strip():
+            if text.lower() in _OFF:
+                enabled = False
+            elif text.lower() not in _ON:
+                raise ConfigError(f"MTASTS_WATCH {text!r}: use on or off")
+        return cls(
+            enabled=enabled,
+            interval=float(
+                _number(
+                    env,
+                    "MTASTS_WATCH_INTERVAL",
+                    DEFAULT_INTERVAL,
+                    MIN_INTERVAL,
+                    MAX_INTERVAL,
+                    "seconds between checks of a domain",
+                )
+            ),
+            confirm=int(
+                _number(
+                    env,
+                    "MTASTS_WATCH_CONFIRM",
+                    DEFAULT_CONFIRM,
+                    1,
+                    MAX_CONFIRM,
+                    "checks in a row before a transient failure is alerted",
+                )
+            ),
+            limit=int(
+                _number(env, "MTASTS_WATCH_LIMIT", DEFAULT_LIMIT, 1, MAX_LIMIT, "per workspace")
+            ),
+            concurrency=int(
+                _number(
+                    env,
+                    "MTASTS_WATCH_CONCURRENCY",
+                    DEFAULT_CONCURRENCY,
+                    1,
+                    MAX_CONCURRENCY,
+                    "watch checks at once",
+                )
+            ),
+        )
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, what: str
+) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()):
+        raise ConfigError(f"{name} {text!r}: expected a whole number ({what}), e.g. {default:g}")
+    value = int(text)
+    if not low <= value <= high:
+        raise ConfigError(f"{name} {text!r}: use {low:g} to {high:g} ({what})")
+    return value
