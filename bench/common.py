@@ -468,7 +468,11 @@ class ChildRun:
 
 
 def run_child(
-    args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 300.0
+    args: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 300.0,
+    cwd: str | Path | None = None,
 ) -> ChildRun:
     """Run `args` to completion through bench/_launch.py: its own wall, CPU and peak RSS."""
     import tempfile
@@ -487,6 +491,7 @@ def run_child(
             env=env,
             check=True,
             timeout=timeout + 30,
+            cwd=cwd,
         )
         data = json.loads(Path(report.name).read_text())
         out.seek(0)

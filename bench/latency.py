@@ -145,20 +145,31 @@ def run(delay: float, runs: int, warmup: int = 2) -> str:
     return asyncio.run(_run(delay, runs, warmup))
 
 
+async def series_at(
+    delay: float, runs: int, warmup: int = 2, *, trace: bool = False
+) -> tuple[dict[bool, Series], tuple[float, list[Event]] | None]:
+    """`runs` full checks and `runs` with smtp=False (fresh domains), in this process,
+    against a testbed process delaying every answer by `delay`; and one traced check."""
+    async with TestbedProcess(
+        warmup + 2 * runs + 1, delay, prefix=f"lat{int(delay * 1000)}-"
+    ) as info:
+        names = info.domains
+        for name in names[:warmup]:  # imports, first handshakes: not measured
+            await engine.check(name, info.settings())
+        rest = names[warmup:]
+        full = await _measure(info, rest[:runs], smtp=True)
+        policy_only = await _measure(info, rest[runs : 2 * runs], smtp=False)
+        traced = await trace_one(info, rest[2 * runs]) if trace else None
+    return {True: full, False: policy_only}, traced
+
+
 async def _run(delay: float, runs: int, warmup: int) -> str:
-    need = warmup + 2 * runs + 1
     series: dict[tuple[float, bool], Series] = {}
     trace: tuple[float, list[Event]] | None = None
     for d in (delay, 0.0) if delay > 0 else (0.0,):
-        async with TestbedProcess(need, d, prefix=f"lat{int(d * 1000)}-") as info:
-            names = info.domains
-            for name in names[:warmup]:  # imports, first handshakes: not measured
-                await engine.check(name, info.settings())
-            rest = names[warmup:]
-            series[(d, True)] = await _measure(info, rest[:runs], smtp=True)
-            series[(d, False)] = await _measure(info, rest[runs : 2 * runs], smtp=False)
-            if d == delay:
-                trace = await trace_one(info, rest[2 * runs])
+        found, traced = await series_at(d, runs, warmup, trace=d == delay)
+        series[(d, True)], series[(d, False)] = found[True], found[False]
+        trace = trace or traced
 
     rows = []
     for smtp, hops in ((True, HOPS_FULL), (False, HOPS_POLICY)):

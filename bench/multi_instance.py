@@ -1,4 +1,4 @@
-"""Bench 7: several `mtasts serve` instances on PostgreSQL and Redis, against one.
+"""Bench 9: several `mtasts serve` instances on PostgreSQL and Redis, against one.
 
     .venv/bin/python -m bench.multi_instance [--instances 3] [--requests 200] [--level 50]
         [--once 1000] [--duplicates 0.1] [--domains 5000] [--window 20] [--concurrency 8]
@@ -417,7 +417,7 @@ def report(
     sched: list[Throughput],
 ) -> str:
     text = header(
-        "Bench 7: several instances on PostgreSQL and Redis",
+        "Bench 9: several instances on PostgreSQL and Redis",
         "bench.multi_instance",
         *(
             f"--{k.replace('_', '-')}={v}"

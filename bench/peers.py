@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +77,19 @@ def install_ours() -> None:
          str(ROOT)],
         check=True,
     )  # fmt: skip
+
+
+def add_install_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-install", action="store_true", help="do not create bench/.venv-peers if missing"
+    )
+
+
+def install() -> None:
+    """The peers (once) and this checkout (again) into their virtualenvs."""
+    if not peers_installed():
+        install_peers()
+    install_ours()
 
 
 def ours_python() -> str:
@@ -188,27 +202,52 @@ def tools() -> list[Tool]:
 PAIRS = ((0, 1), (2, 3), (2, 4))
 
 
-async def _measure(delay: float, runs: int, resolv: str, quick: bool = False) -> list[Tool]:
-    measured = tools()
+@contextlib.contextmanager
+def resolv_conf() -> Iterator[str]:
+    """A resolv.conf naming the testbed's DNS, for the tools to see as /etc/resolv.conf."""
+    with tempfile.NamedTemporaryFile("w", suffix=".resolv.conf", delete=False) as f:
+        f.write(f"nameserver {DNS_IP}\noptions timeout:2 attempts:1\n")
+    try:
+        yield f.name
+    finally:
+        Path(f.name).unlink(missing_ok=True)
+
+
+async def measure(
+    delay: float,
+    runs: int,
+    resolv: str,
+    quick: bool = False,
+    only: Sequence[str] | None = None,
+) -> list[Tool]:
+    """Each tool (or those named in `only`) `runs` times, a new process and a fresh domain
+    each, round-robin, against a testbed process on the standard ports."""
+    measured = [t for t in tools() if only is None or t.name in only]
     count = runs * len(measured) + 1
     async with TestbedProcess(
         count, delay, prefix=f"peer{int(delay * 1000)}-", standard_ports=True, dns_port=53
     ) as info:
         env = {**os.environ, "SSL_CERT_FILE": info.ca_file, "REQUESTS_CA_BUNDLE": info.ca_file}
-        env["PYTHONPATH"] = str(ROOT)
+        env.pop("PYTHONPATH", None)
         wrap = ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"']
         wrap.append(resolv)
         domains = iter(info.domains)
         warm = next(domains)
-        for tool in [] if quick else measured:  # page in each tool's files once; not measured
-            run_child(wrap + tool.command(info, warm), env=env, timeout=120)
-        for _ in range(runs):
-            for tool in measured:  # round-robin, so load noise spreads over all tools
-                run = run_child(wrap + tool.command(info, next(domains)), env=env, timeout=120)
-                tool.runs.append(run)
-            if delay == 0:
-                for tool in [] if quick else measured:
-                    tool.startup.append(run_child(tool.imports, env=env, timeout=120))
+        # Outside the checkout, so `python -m bot` runs the installed copy, as users get it
+        # (in the checkout, `-m` would put its source first, compiled or not).
+        with tempfile.TemporaryDirectory() as elsewhere:
+
+            def child(args: list[str]) -> ChildRun:
+                return run_child(args, env=env, timeout=120, cwd=elsewhere)
+
+            for tool in [] if quick else measured:  # page in each tool's files once
+                child(wrap + tool.command(info, warm))
+            for _ in range(runs):
+                for tool in measured:  # round-robin, so load noise spreads over all tools
+                    tool.runs.append(child(wrap + tool.command(info, next(domains))))
+                if delay == 0:
+                    for tool in [] if quick else measured:
+                        tool.startup.append(child(tool.imports))
     return measured
 
 
@@ -232,14 +271,9 @@ def run(delay: float, runs: int, quick: bool = False) -> str:
     )
     if not peers_installed():
         return text + "\nskipped: bench/.venv-peers is not installed (run without --no-install)\n"
-    with tempfile.NamedTemporaryFile("w", suffix=".resolv.conf", delete=False) as f:
-        f.write(f"nameserver {DNS_IP}\noptions timeout:2 attempts:1\n")
-        resolv = f.name
-    try:
-        at_d = asyncio.run(_measure(delay, runs, resolv, quick))
-        at_0 = asyncio.run(_measure(0.0, runs, resolv, quick)) if delay > 0 else at_d
-    finally:
-        Path(resolv).unlink(missing_ok=True)
+    with resolv_conf() as resolv:
+        at_d = asyncio.run(measure(delay, runs, resolv, quick))
+        at_0 = asyncio.run(measure(0.0, runs, resolv, quick)) if delay > 0 else at_d
     rows = []
     for tool, floor in zip(at_d, at_0, strict=True):
         med = _cell(tool.runs)
@@ -314,14 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__)
     parser.add_argument("--delay-ms", type=float, default=25.0, help="D, default 25")
     parser.add_argument("--runs", type=int, default=11, help="invocations per tool, default 11")
-    parser.add_argument(
-        "--no-install", action="store_true", help="do not create bench/.venv-peers if missing"
-    )
+    add_install_option(parser)
     args = parse_args(parser, argv)
     if not args.no_install:
-        if not peers_installed():
-            install_peers()
-        install_ours()
+        install()
     print(run(args.delay_ms / 1000, args.runs), flush=True)
     return 0
 

@@ -15,7 +15,6 @@ from typing import Any, TextIO
 from bot.checker.domain import DomainError, normalise_domain
 from bot.checker.model import Report
 from bot.checker.settings import Settings, SettingsError, parse_nameserver, parse_timeout
-from bot.slack.config import port_argument
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 WORKERS_FROM = 100  # domains from which a check is spread over several processes
@@ -26,6 +25,12 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse's own usage errors exit 2 too
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def _port(text: str) -> int:
+    from bot.slack.config import port_argument  # the Slack side loads only for serve
+
+    return port_argument(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port",
         # 1 to 65535, checked here: a bad port is a usage error (exit 2), not a traceback
-        type=port_argument,
+        type=_port,
         help="HTTP port (default $PORT, else 3000)",
     )
     sub.add_parser("demo", help="run the bot against a built-in testbed (no Slack, no internet)")

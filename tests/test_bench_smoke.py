@@ -17,8 +17,9 @@ import time
 
 import pytest
 
-from bench import latency, many, multi_instance, peers, slack_ack, tlsrpt, watch
+from bench import latency, many, multi_instance, parsers, peers, slack_ack, startup, tlsrpt, watch
 from bench.common import median, percentile, table
+from bot.testbed.hostile_text import CATALOGUE
 
 pytestmark = pytest.mark.slow
 
@@ -186,6 +187,35 @@ def test_tlsrpt_bench() -> None:
     assert [r["input"] for r in rows] == ["report.json", "report.json.gz"]
     assert rows[0]["failure details"] == rows[1]["failure details"]
     assert all(r["total CPU"].startswith("**") for r in rows)
+
+
+def test_parsers_bench() -> None:
+    text = parsers.run(1)
+    print(text)
+    _check_header(text, "bench.parsers")
+    rows = _rows(text, "parser")
+    assert {r["parser"] for r in rows} == {h.parser for h in CATALOGUE}
+    assert len(rows) == len(CATALOGUE)
+    for r in rows:
+        assert r["CPU per parse"].endswith(" ms")
+        half, full = (int(n.replace(",", "")) for n in r["work (half / full)"].split(" / "))
+        assert half > 0
+        assert full > 0
+    assert "Worst: " in text
+
+
+@needs_low_ports
+@pytest.mark.skipif(not peers.peers_installed(), reason="bench/.venv-peers is not installed")
+@pytest.mark.skipif(not _can_bind(53), reason="cannot bind port 53 on loopback")
+def test_startup_bench() -> None:
+    text = startup.run(0.005, 1)
+    print(text)
+    _check_header(text, "bench.startup")
+    rows = _rows(text, "ratio")
+    assert [r["target"] for r in rows] == ["<= 0.8", "<= 3", "<= 1.3", "<= 1.3"]
+    assert all(r["met"] in ("yes", "no") for r in rows)
+    assert "1/1" in text  # the healthy domain passed for each tool
+    assert _rows(text, "package")  # where the start-up time goes
 
 
 async def test_multi_instance_bench(pg_url: str, redis_url: str) -> None:

@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import ssl
 import warnings
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from bot.checker.model import CertInfo
@@ -23,34 +22,15 @@ _UNKNOWN_ISSUER = (2, 20, 21)
 _HOSTNAME_MISMATCH = 62
 
 
-# Handshakes completed by a `recording` context are appended to the list set here, so
-# code that does not see the TLS object (aiohttp's connector) still lets us read the
-# peer certificate afterwards. The list is per task (a context variable).
-completed_handshakes: ContextVar[list[ssl.SSLObject] | None] = ContextVar(
-    "completed_handshakes", default=None
-)
-
-
-class _RecordingSSLObject(ssl.SSLObject):
-    def do_handshake(self) -> None:
-        super().do_handshake()
-        sink = completed_handshakes.get()
-        if sink is not None:
-            sink.append(self)
-
-
 @functools.lru_cache(maxsize=8)
-def verifying_context(ca_file: str | None, *, recording: bool = False) -> ssl.SSLContext:
+def verifying_context(ca_file: str | None) -> ssl.SSLContext:
     """What a compliant sender uses: PKIX chain, DNS-ID only (no CN fallback), TLS >= 1.2.
 
-    `ca_file`, when given, replaces the default trust store. A `recording` context
-    reports each completed handshake to `completed_handshakes`.
+    `ca_file`, when given, replaces the default trust store.
     """
     ctx = ssl.create_default_context(cafile=ca_file)
     ctx.hostname_checks_common_name = False
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    if recording:
-        ctx.sslobject_class = _RecordingSSLObject
     return ctx
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from typing import NoReturn
 
 import idna
 
@@ -68,10 +69,13 @@ def normalise_domain(text: str) -> str:
         raise DomainError(text, f"there is nothing there; {_EXAMPLE}", "empty")
     _refuse_ip(text, host)
     _refuse_bad_characters(text, host)
-    try:
-        mapped = idna.uts46_remap(host, std3_rules=True, transitional=False)
-    except (idna.IDNAError, UnicodeError, ValueError) as exc:
-        raise DomainError(text, f"not a valid internationalised name ({exc})", "idna") from None
+    if host.isascii():  # letters, digits, hyphens and dots by now: UTS 46 only lowers them
+        mapped = host.lower()
+    else:
+        try:
+            mapped = idna.uts46_remap(host, std3_rules=True, transitional=False)
+        except (idna.IDNAError, UnicodeError, ValueError) as exc:
+            raise DomainError(text, f"not a valid internationalised name ({exc})", "idna") from None
     mapped = mapped.removesuffix(".")
     _refuse_ip(text, mapped)
     labels = mapped.split(".")
@@ -85,6 +89,8 @@ def normalise_domain(text: str) -> str:
             f"a single label ({labels[0]!r}) is not a public domain; {_EXAMPLE}",
             "single_label",
         )
+    if len(mapped) > 253 and not mapped.isascii():
+        _refuse_long_idn(text, labels)
     alabels = [_alabel(text, label) for label in labels]
     if alabels[-1].isdigit():
         raise DomainError(
@@ -98,6 +104,38 @@ def normalise_domain(text: str) -> str:
             text, f"it is {len(name)} octets long; a domain name is at most 253", "name_too_long"
         )
     return name
+
+
+def _refuse_long_idn(text: str, labels: list[str]) -> None:
+    """A name of IDN labels longer than 253 characters is too long as A-labels too (each
+    A-label is at least as long as its U-label): say so without encoding them (IDNA
+    encoding costs microseconds per character, and the input is anyone's)."""
+    for label in labels:
+        if label.isascii():
+            _alabel(text, label)
+        elif len(label) > 63:
+            _long_label(text, label, "over 63")
+    if labels[-1].isdigit():
+        _alabel(text, labels[-1])
+        raise DomainError(
+            text,
+            f"the last label {labels[-1]!r} is all digits, and no top-level domain is",
+            "numeric_tld",
+        )
+    length = len(".".join(labels))
+    raise DomainError(
+        text,
+        f"it is more than {length} octets long; a domain name is at most 253",
+        "name_too_long",
+    )
+
+
+def _long_label(text: str, label: str, octets: str) -> NoReturn:
+    raise DomainError(
+        text,
+        f"the label {_cut(label)!r} is {octets} octets long; a label is at most 63",
+        "label_too_long",
+    )
 
 
 def _extract_host(text: str) -> str:
@@ -151,7 +189,7 @@ def _refuse_ip(text: str, host: str) -> None:
 
 
 def _refuse_bad_characters(text: str, host: str) -> None:
-    for char in host:
+    for char in dict.fromkeys(host):  # each character once, in order
         if unicodedata.category(char) in ("Cc", "Cf") and char not in "\u200c\u200d":
             raise DomainError(text, f"it contains the control character {char!r}", "bad_character")
         if char.isspace():
@@ -195,6 +233,8 @@ def _alabel(text: str, label: str) -> str:
                 ) from None
             _refuse_mixed_script(text, ulabel)
     else:
+        if len(label) > 63:  # as an A-label longer still: no need to encode it
+            _long_label(text, label, "over 63")
         _refuse_mixed_script(text, label)
         try:
             alabel = idna.alabel(label).decode("ascii")
@@ -205,17 +245,13 @@ def _alabel(text: str, label: str) -> str:
     if alabel.startswith("-") or alabel.endswith("-"):
         raise DomainError(text, f"the label {label!r} starts or ends with a hyphen", "hyphen")
     if len(alabel) > 63:
-        raise DomainError(
-            text,
-            f"the label {_cut(label)!r} is {len(alabel)} octets long; a label is at most 63",
-            "label_too_long",
-        )
+        _long_label(text, label, str(len(alabel)))
     return alabel
 
 
 def _refuse_mixed_script(text: str, label: str) -> None:
     scripts: dict[str, str] = {}
-    for char in label:
+    for char in dict.fromkeys(label):
         if not char.isalpha():
             continue
         script = unicodedata.name(char, "").split(" ", 1)[0]

@@ -13,27 +13,24 @@ import asyncio
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
+from typing import Literal
 
 from bot import __version__
-from bot.checker import limits
+from bot.checker import http, limits
 from bot.checker.certs import (
     cert_info,
-    completed_handshakes,
     describe_verify_error,
     inspecting_context,
     peer_cert_info,
     verifying_context,
 )
 from bot.checker.model import CertInfo, PolicyFetch
-from bot.checker.names import policy_host, policy_url
+from bot.checker.names import POLICY_PATH, policy_host, policy_url
 
 FetchOutcome = Literal[
     "ok", "connect_failed", "tls_invalid", "redirect", "http_status", "too_large", "timeout"
 ]
+STAGGER = 0.25  # seconds before the next address is tried too (Happy Eyeballs, RFC 8305)
 
 
 @dataclass(slots=True)
@@ -44,39 +41,30 @@ class FetchResult:
     error: str | None = None  # in words, for the finding's message
 
 
-class _PinnedResolver(AbstractResolver):
-    """Hands aiohttp the addresses we resolved ourselves, so nothing else resolves."""
+class _Failed(Exception):
+    """Connecting or the TLS handshake failed: the outcome and the words for it."""
 
-    def __init__(self, addresses: list[str]) -> None:
-        self._addresses = addresses
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        return [
-            ResolveResult(
-                hostname=host,
-                host=address,
-                port=port,
-                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-            for address in self._addresses
-        ]
-
-    async def close(self) -> None:
-        return None
+    def __init__(self, outcome: FetchOutcome, error: str) -> None:
+        super().__init__(error)
+        self.outcome: FetchOutcome = outcome
+        self.error = error
 
 
-def _bounded_window_socket(addr_info: tuple[Any, ...]) -> socket.socket:
-    """A socket whose receive buffer (the TCP window offered) fits a policy, not the
-    megabytes the kernel would grow it to: a server pushing a 10 MB body gets to hand
-    over about that much before the checker, having read 64 KiB, hangs up."""
-    family, type_, proto = addr_info[0], addr_info[1], addr_info[2]
-    sock = socket.socket(family=family, type=type_, proto=proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, limits.POLICY_RECEIVE_BUFFER)
-    return sock
+async def _open(address: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """TCP to `address`, with a receive buffer (the TCP window offered, set before the
+    connection is made) that fits a policy, not the megabytes the kernel would grow it
+    to: a server pushing a 10 MB body gets to hand over about that much before the
+    checker, having read 64 KiB, hangs up."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, limits.POLICY_RECEIVE_BUFFER)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return await asyncio.open_connection(sock=sock, limit=limits.MAX_HTTP_HEADER_BYTES)
 
 
 async def fetch_policy(
@@ -94,34 +82,15 @@ async def fetch_policy(
     # The whole rest of the check's budget: RFC 8461 suggests senders wait up to a
     # minute, so `--timeout 60` must really wait that long.
     budget = max(0.05, deadline - loop.time())
-    connector = aiohttp.TCPConnector(
-        resolver=_PinnedResolver(addresses),
-        ssl=verifying_context(ca_file, recording=True),
-        use_dns_cache=False,
-        force_close=True,
-        limit=4,
-        socket_factory=_bounded_window_socket,
-    )
-    headers = {
-        "User-Agent": limits.USER_AGENT.format(version=__version__),
-        "Accept": "text/plain",
-        "Accept-Encoding": "identity",
-        "Cache-Control": "no-cache",
-    }
-    session = aiohttp.ClientSession(
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(total=budget),
-        auto_decompress=False,
-        max_line_size=limits.MAX_HTTP_HEADER_BYTES,
-        max_field_size=limits.MAX_HTTP_HEADER_BYTES,
-        trust_env=False,
-    )
-    handshakes: list[ssl.SSLObject] = []
-    completed_handshakes.set(handshakes)
     received: list[int] = []  # sizes of the body pieces read so far
+    writer: asyncio.StreamWriter | None = None
     try:
-        async with asyncio.timeout(budget + 0.5), session:
-            return await _get(session, evidence, host, headers, handshakes, received)
+        async with asyncio.timeout(budget):
+            reader, writer = await _connect(host, addresses, port, ca_file)
+            ssl_object = writer.get_extra_info("ssl_object")
+            if isinstance(ssl_object, ssl.SSLObject):
+                evidence.cert = peer_cert_info(ssl_object)
+            return await _get(reader, writer, evidence, host, port, received)
     except TimeoutError:
         if evidence.status is None:
             error = f"no HTTP response within {budget:.1f} s"
@@ -131,72 +100,106 @@ async def fetch_policy(
                 f"{sum(received)} bytes of the body within {budget:.1f} s"
             )
         return FetchResult("timeout", evidence, error=error)
-    except aiohttp.ClientConnectorCertificateError as exc:
-        verify = exc.certificate_error
-        if isinstance(verify, ssl.SSLCertVerificationError):
-            error = describe_verify_error(verify, host)
-        else:
-            error = f"the certificate does not validate ({verify})"
-        evidence.error = error
-        evidence.cert = await _read_invalid_cert(host, addresses, port, deadline)
-        return FetchResult("tls_invalid", evidence, error=error)
-    except aiohttp.ClientSSLError as exc:
-        error = f"the TLS handshake failed ({_reason(exc)})"
+    except _Failed as failed:
+        evidence.error = failed.error
+        if failed.outcome == "tls_invalid":
+            evidence.cert = await _read_invalid_cert(host, addresses, port, deadline)
+        return FetchResult(failed.outcome, evidence, error=failed.error)
+    except http.HttpError as exc:
+        error = str(exc)
+        if not isinstance(exc, http.Disconnected | http.BodyCut):
+            error = _printable(f"the server sent an invalid HTTP response ({error}"[:199] + ")")
         evidence.error = error
         return FetchResult("connect_failed", evidence, error=error)
-    except aiohttp.ClientConnectorError as exc:
-        if isinstance(exc.os_error, ConnectionResetError | BrokenPipeError):
-            # TCP was accepted (a refusal is ECONNREFUSED): it broke during the handshake.
-            error = f"port {port} accepted the connection, then closed it during the TLS handshake"
-        else:
-            why = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
-            error = f"could not connect to port {port} ({why})"
+    except (OSError, ssl.SSLError) as exc:  # the connection broke after the handshake
+        error = _printable(f"the connection failed ({type(exc).__name__}: {exc})"[:200])
         evidence.error = error
         return FetchResult("connect_failed", evidence, error=error)
-    except (aiohttp.ClientError, OSError) as exc:
-        error = _client_error_text(exc)
-        evidence.error = error
-        return FetchResult("connect_failed", evidence, error=error)
+    finally:
+        if writer is not None:
+            writer.transport.abort()  # Connection: close, and nothing more is read
+
+
+async def _connect(
+    host: str, addresses: list[str], port: int, ca_file: str | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """TCP to the first address that answers (the next one tried after STAGGER seconds
+    too), then TLS with SNI `host`, validated as a compliant sender does."""
+    Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+    failures: list[BaseException] = []
+    pending: set[asyncio.Task[Streams]] = set()
+    waiting = list(addresses)
+    winner: Streams | None = None
+    try:
+        while winner is None and (waiting or pending):
+            if waiting:
+                pending.add(asyncio.ensure_future(_open(waiting.pop(0), port)))
+            done, pending = await asyncio.wait(
+                pending, timeout=STAGGER if waiting else None, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                if (error := task.exception()) is not None:
+                    failures.append(error)
+                elif winner is None:
+                    winner = task.result()
+                else:
+                    task.result()[1].transport.abort()
+    finally:
+        for task in pending:
+            task.cancel()
+    if winner is None:
+        first = failures[0] if failures else None
+        why = (first.strerror if isinstance(first, OSError) else None) or str(first or "no address")
+        raise _Failed("connect_failed", f"could not connect to port {port} ({why})")
+    reader, writer = winner
+    try:
+        await writer.start_tls(verifying_context(ca_file), server_hostname=host)
+    except ssl.SSLCertVerificationError as exc:
+        writer.transport.abort()
+        raise _Failed("tls_invalid", describe_verify_error(exc, host)) from None
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError, asyncio.IncompleteReadError):
+        writer.transport.abort()
+        raise _Failed(
+            "connect_failed",
+            f"port {port} accepted the connection, then closed it during the TLS handshake",
+        ) from None
+    except ssl.SSLError as exc:
+        writer.transport.abort()
+        why = str(exc.reason or exc)[:160]
+        raise _Failed("connect_failed", f"the TLS handshake failed ({why})") from None
+    return reader, writer
 
 
 async def _get(
-    session: aiohttp.ClientSession,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
     evidence: PolicyFetch,
     host: str,
-    headers: dict[str, str],
-    handshakes: list[ssl.SSLObject],
+    port: int,
     received: list[int],
 ) -> FetchResult:
-    async with session.get(evidence.url, headers=headers, allow_redirects=False) as resp:
-        evidence.status = resp.status
-        ctype = resp.headers.get("Content-Type")
-        evidence.content_type = None if ctype is None else _printable(ctype[:200])
-        if handshakes:
-            evidence.cert = peer_cert_info(handshakes[-1])
-        if 300 <= resp.status < 400:
-            evidence.location = _printable(resp.headers.get("Location", "")[:500])
-            return FetchResult("redirect", evidence)
-        if resp.status != 200:
-            return FetchResult("http_status", evidence)
-        body = await _read_bounded(resp.content, received)
-        if len(body) > limits.MAX_POLICY_BYTES:
-            return FetchResult("too_large", evidence, body=body[: limits.MAX_POLICY_BYTES])
-        return FetchResult("ok", evidence, body=body)
-
-
-async def _read_bounded(content: aiohttp.StreamReader, received: list[int]) -> bytes:
-    """Read at most 64 KiB + 1 byte: enough to know the body is too large."""
-    wanted = limits.MAX_POLICY_BYTES + 1
-    chunks: list[bytes] = []
-    size = 0
-    while size < wanted:
-        chunk = await content.read(wanted - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        received.append(len(chunk))
-        size += len(chunk)
-    return b"".join(chunks)
+    headers = {
+        "User-Agent": limits.USER_AGENT.format(version=__version__),
+        "Accept": "text/plain",
+        "Accept-Encoding": "identity",
+        "Cache-Control": "no-cache",
+    }
+    writer.write(http.request(POLICY_PATH, host if port == 443 else f"{host}:{port}", headers))
+    await writer.drain()
+    response = await http.read_head(reader)
+    evidence.status = response.status
+    ctype = response.header("content-type")
+    evidence.content_type = None if ctype is None else _printable(ctype[:200])
+    if 300 <= response.status < 400:
+        evidence.location = _printable((response.header("location") or "")[:500])
+        return FetchResult("redirect", evidence)
+    if response.status != 200:
+        return FetchResult("http_status", evidence)
+    wanted = limits.MAX_POLICY_BYTES + 1  # enough to know the body is too large
+    body = await http.read_body(reader, response, wanted, received.append)
+    if len(body) > limits.MAX_POLICY_BYTES:
+        return FetchResult("too_large", evidence, body=body[: limits.MAX_POLICY_BYTES])
+    return FetchResult("ok", evidence, body=body)
 
 
 async def _read_invalid_cert(
@@ -227,19 +230,3 @@ def _printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
-
-
-def _reason(exc: BaseException) -> str:
-    inner: Any = getattr(exc, "os_error", None) or exc
-    return str(getattr(inner, "reason", None) or inner)[:160]
-
-
-def _client_error_text(exc: BaseException) -> str:
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "the server closed the connection without a complete answer"
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return "the server broke off while sending the policy"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        what = " ".join(str(exc.message).split())  # aiohttp's parser speaks in several lines
-        return _printable(f"the server sent an invalid HTTP response ({what}"[:199] + ")")
-    return _printable(f"the connection failed ({type(exc).__name__}: {exc})"[:200])

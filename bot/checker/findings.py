@@ -7,7 +7,7 @@ on the policy mode take theirs from `mode_severity`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.checker import limits
 from bot.checker.model import Finding, Mode, Severity
@@ -114,20 +114,75 @@ def consequence(mode: Mode | None) -> str:
 def cap_per_code(findings: list[Finding], subject: str, *, where: str = "") -> list[Finding]:
     """At most MAX_FINDINGS_PER_CODE findings of each code, then one per code saying how
     many more (on `subject`, with the severity of those it stands for), so a hostile
-    record, policy or zone cannot make a report of thousands of lines."""
+    record, policy or zone cannot make a report of thousands of lines.
+
+    A summary already made (by a parser, `more_like_these`) is kept as it is when its
+    code stays within the cap, else its count joins the new summary's."""
     cap = limits.MAX_FINDINGS_PER_CODE
     seen: dict[str, int] = {}
     out: list[Finding] = []
     dropped: dict[str, list[Finding]] = {}
+    summaries: dict[str, list[Finding]] = {}
     for f in findings:
+        if f.more:
+            summaries.setdefault(f.code, []).append(f)
+            continue
         seen[f.code] = seen.get(f.code, 0) + 1
         if seen[f.code] <= cap:
             out.append(f)
         else:
             dropped.setdefault(f.code, []).append(f)
-    for rest in dropped.values():
+    for code, made in summaries.items():
+        if code not in dropped:
+            out += made
+    for code, rest in dropped.items():
         names = list(dict.fromkeys(f.subject for f in rest if f.subject != subject))[:3]
         shown = f" ({', '.join(names)}, …)" if names else ""
-        message = f"And {len(rest)} more findings like these{where}{shown}."
-        out.append(dataclasses.replace(rest[0], subject=subject, message=message, fix=None))
+        count = len(rest) + sum(f.more for f in summaries.get(code, ()))
+        out.append(more_like_these(rest[0], count, subject, f"{where}{shown}"))
     return out
+
+
+def more_like_these(
+    like: Finding | str, count: int, subject: str, where: str = "", what: str = "findings"
+) -> Finding:
+    """The one finding that stands for `count` more of the same code (`like`, a finding
+    or a code) beyond the cap: "And 12 more findings like these in the policy."."""
+    template = like if isinstance(like, Finding) else finding(like, subject, "")
+    message = f"And {count} more {what} like these{where}."
+    return dataclasses.replace(template, subject=subject, message=message, fix=None, more=count)
+
+
+@dataclass(slots=True)
+class Capped:
+    """A parse's problems of one code: the first MAX_FINDINGS_PER_CODE in words, then
+    only counted, so a hostile input costs no message (nor finding) per problem."""
+
+    messages: list[str] = field(default_factory=list)
+    more: int = 0
+    cap: int = field(default_factory=lambda: limits.MAX_FINDINGS_PER_CODE)
+
+    @property
+    def full(self) -> bool:
+        return len(self.messages) >= self.cap
+
+    def __bool__(self) -> bool:
+        return bool(self.messages or self.more)
+
+    def add(self, message: str) -> None:
+        if len(self.messages) >= self.cap:
+            self.more += 1
+        else:
+            self.messages.append(message)
+
+    def findings(
+        self, code: str, subject: str, fix: str | None, *, consequence: str = "", where: str = ""
+    ) -> list[Finding]:
+        """One finding per message (capitalised, then `consequence`), then the summary."""
+        after = f" {consequence}" if consequence else ""
+        out = [
+            finding(code, subject, f"{m[:1].upper()}{m[1:]}.{after}", fix) for m in self.messages
+        ]
+        if self.more:
+            out.append(more_like_these(code, self.more, subject, where))
+        return out

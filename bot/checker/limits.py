@@ -20,14 +20,15 @@ DNS_RETRANSMIT_MAX = 4.0
 MAX_CNAME_CHAIN = 8  # names followed from _mta-sts before we give up
 MAX_TXT_RECORDS = 50  # TXT records looked at per name
 MAX_TXT_LENGTH = 4096  # characters of one joined TXT record kept for the report
-MAX_RUA_URIS = 100  # TLS-RPT rua entries checked and reported (more are ignored)
+MAX_RUA_URIS = 10  # TLS-RPT rua entries checked and reported (more are ignored)
 MAX_MX_HOSTS = 100  # MX hosts checked fully, best preference first (the rest: mx_not_checked)
 MAX_MX_RECORDS = 1000  # MX records listed in the report as published (all are counted)
 MAX_ADDRESSES_PER_HOST = 8  # addresses probed per MX host (IPv4 and IPv6 together)
 
 # HTTPS policy fetch (RFC 8461 §3.3 suggests 64 KiB and one minute)
 MAX_POLICY_BYTES = 64 * 1024
-MAX_HTTP_HEADER_BYTES = 16 * 1024
+MAX_HTTP_HEADER_BYTES = 16 * 1024  # one status line, header line or chunk-size line
+MAX_HTTP_HEADERS = 100  # header lines of the response
 POLICY_RECEIVE_BUFFER = 128 * 1024  # socket receive buffer (TCP window) of the policy fetch
 USER_AGENT = "mtasts-bot/{version} (MTA-STS checker; +https://github.com/mtasts-bot)"
 

@@ -37,7 +37,13 @@ def pattern_matches(pattern: str, host: str) -> bool:
 
 def first_match(patterns: Sequence[str], host: str) -> str | None:
     """The first pattern, in policy order, that covers the host."""
-    return next((p for p in patterns if pattern_matches(p, host)), None)
+    return first_matches(patterns, [host])[0]
+
+
+@functools.lru_cache(maxsize=4)
+def _normed(patterns: tuple[str, ...]) -> list[str]:
+    """The patterns as compared (near misses look at the same list for every host)."""
+    return [_norm(p) for p in patterns]
 
 
 def first_matches(patterns: Sequence[str], hosts: Sequence[str]) -> list[str | None]:
@@ -64,6 +70,7 @@ def first_matches(patterns: Sequence[str], hosts: Sequence[str]) -> list[str | N
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def _registered(name: str) -> str:
     """The registrable domain of `name` by the Public Suffix List (`mx.a.co.uk` is in
     `a.co.uk`, not `co.uk`); the name itself when it is a public suffix or has none.
@@ -88,8 +95,8 @@ def near_miss(patterns: Sequence[str], host: str) -> str | None:
     if not h or first_match(patterns, h) is not None:
         return None
     best: tuple[int, str] | None = None
-    for raw in patterns:
-        found = _explain(_norm(raw), h)
+    for p in _normed(tuple(patterns)):
+        found = _explain(p, h)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
     return best[1] if best else None
@@ -139,11 +146,12 @@ def _explain(p: str, h: str) -> tuple[int, str] | None:
     return None
 
 
+_DIGITS = str.maketrans("123456789", "000000000")
+
+
 def _numbered_sibling(a: str, b: str) -> bool:
     """mx1.example.com and mx2.example.com: different hosts, not a typo."""
-    return len(a) == len(b) and all(
-        x == y or (x.isdigit() and y.isdigit()) for x, y in zip(a, b, strict=True)
-    )
+    return len(a) == len(b) and a.translate(_DIGITS) == b.translate(_DIGITS)
 
 
 def _edits(distance: int) -> str:

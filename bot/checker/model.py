@@ -28,6 +28,9 @@ class Finding:
     message: str  # what is wrong and what it does to mail, in the current mode
     ref: str  # e.g. "RFC 8461 §4.1"
     fix: str | None = None  # what to do; may hold exact record or policy text
+    # For an "And N more findings like these" summary: the N it stands for (not in the
+    # JSON; lets a report-wide cap count what a parser already summarised).
+    more: int = field(default=0, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {

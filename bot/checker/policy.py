@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import operator
 import re
 from dataclasses import dataclass, field
+from itertools import islice, repeat
 from typing import get_args
 
 import idna
 
 from bot.checker import limits
 from bot.checker.domain import show
-from bot.checker.findings import cap_per_code, finding
+from bot.checker.findings import cap_per_code, finding, more_like_these
 from bot.checker.fixes import DEFAULT_MAX_AGE, did_you_mean
 from bot.checker.model import Finding, Mode, Policy
 
@@ -37,10 +39,53 @@ MAX_AGE_SHORT = 86400  # one day
 KEYS = ("version", "mode", "max_age", "mx")
 MODES: tuple[Mode, ...] = get_args(Mode)
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _STRICT = "Strict senders reject the whole policy because of it."
 _UNUSABLE = "Senders treat the policy as invalid, so MTA-STS is not in effect."
+
+# Reading a body costs time linear in its size, and Python-level work only for the lines
+# a finding quotes (bench/parsers.py measures it). The lines are read the lenient way
+# (leading blanks dropped, blanks before the colon dropped, a bare CR ending a line too)
+# by regular expressions over the whole text, with `\r` turned into `\n` (same length, so
+# positions still give line numbers): they never backtrack (possessive quantifiers).
+_KEY_RE = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"
+_AT_KEY = r"^[ \t]*+"
+_VALUE_RE = r"[ \t]*+:([^\n]*+)"
+_FIRST = {
+    key: re.compile(_AT_KEY + key + _VALUE_RE, re.M) for key in ("version", "mode", "max_age")
+}
+_KNOWN_LINES = re.compile(_AT_KEY + r"(version|mode|max_age)" + _VALUE_RE, re.M)
+_UNKNOWN_LINES = re.compile(
+    _AT_KEY + r"(?!(?:version|mode|max_age|mx)[ \t]*+:)(" + _KEY_RE + ")" + _VALUE_RE, re.M
+)
+_NO_COLON_LINES = re.compile(_AT_KEY + r"([^:\n]++)$", re.M)
+# A line with no syntax problem (on the text as received): blank, or `key:value` with
+# no control character, no undecodable byte, and no CR but the one of a CRLF.
+_CLEAN = r"(?:[ \t]*+|" + _KEY_RE + r":[^\x00-\x08\x0a-\x1f\x7f\ufffd]*+)(?:\r(?=\n))?"
+_CLEAN_LINES = re.compile(r"^" + _CLEAN + "$", re.M)
+_CLEAN_RUN = re.compile(r"(?:" + _CLEAN + r"\n)*+")
+# An mx value senders accept (what `_check_mx` passes), lower-cased: LDH labels, at most
+# 253 characters, an optional `*.` first, and no IPv4 address.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_LDH_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_LDH_NAME = rf"(?=[a-z0-9.-]{{1,253}}(?![a-z0-9.-])){_LDH_LABEL}(?:\.{_LDH_LABEL})*+"
+_END = r"[ \t]*+$"
+_VALID_MX = rf"(?i:\*\.{_LDH_NAME}|(?!(?:{_OCTET}\.){{3}}{_OCTET}{_END}){_LDH_NAME})(?={_END})"
+_MX_AT = _AT_KEY + r"mx[ \t]*+:"
+_MX_LINES = re.compile(_MX_AT, re.M)
+_MX_VALID_LINES = re.compile(_MX_AT + rf"[ \t]*+({_VALID_MX})", re.M)
+
+
+@functools.cache
+def _mx_other_lines() -> re.Pattern[str]:
+    """mx lines whose value is not valid (compiled when first needed: ~6 ms)."""
+    return re.compile(_MX_AT + rf"(?![ \t]*+{_VALID_MX})([^\n]*+)", re.M)
+
+
+_HINT_LINES = 200  # lines without a colon, or with an unknown key, looked at for a hint
+_AFTER_LINES = 1 << 62  # sorts the summaries of the later codes after the line reading's
 
 
 @dataclass(slots=True)
@@ -54,10 +99,18 @@ class _Line:
 class _State:
     host: str
     findings: list[Finding] = field(default_factory=list)
-    first: dict[str, _Line] = field(default_factory=dict)  # version/mode/max_age
-    mx_lines: list[_Line] = field(default_factory=list)
-    unknown: list[_Line] = field(default_factory=list)
-    no_colon: list[_Line] = field(default_factory=list)  # first word, whole line
+    first: dict[str, _Line] = field(default_factory=dict)  # version/mode/max_age/mx
+    mx_lines: int = 0
+    mx_valid: list[str] = field(default_factory=list)  # the valid ones, lower-cased
+    mx_invalid: list[_Line] = field(default_factory=list)  # the first invalid ones
+    mx_more: int = 0  # invalid ones beyond those
+    mx_more_names: list[str] = field(default_factory=list)  # a few of them, for the summary
+    unknown: list[_Line] = field(default_factory=list)  # the first _HINT_LINES
+    unknown_total: int = 0
+    no_colon: list[_Line] = field(default_factory=list)  # the first _HINT_LINES
+    # Line-ordered findings of the line reading: (line, order within it, finding).
+    by_line: list[tuple[int, int, Finding]] = field(default_factory=list)
+    summaries: list[tuple[int, int, Finding]] = field(default_factory=list)
 
     def add(self, code: str, message: str, fix: str | None = None, subject: str = "") -> None:
         self.findings.append(finding(code, subject or self.host, message, fix))
@@ -79,13 +132,20 @@ def parse_policy(body: bytes, policy_host: str) -> tuple[Policy, list[Finding]]:
             "Save the file as UTF-8 without a byte-order mark.",
         )
         content = text[1:]
-    _read_lines(content, state)
+    read = state.findings
+    state.findings = []
+    _read_lines(content, state, shown=len(read))
     policy.version = _version(state)
     policy.mode = _mode(state)
     policy.max_age = _max_age(state, policy.mode)
     policy.mx = _mx(state, policy.mode)
     _report_unknown(state)
-    return policy, cap_per_code(state.findings, policy_host, where=" in the policy")
+    # As the lines were read: their findings in line order, then the rest; summaries last,
+    # those of the line reading first (cap_per_code keeps summaries, and the order).
+    by_line = [f for *_, f in sorted(state.by_line, key=lambda t: t[:2])]
+    summaries = [f for *_, f in sorted(state.summaries, key=lambda t: t[:2])]
+    findings = read + by_line + state.findings + summaries
+    return policy, cap_per_code(findings, policy_host, where=" in the policy")
 
 
 def policy_usable(policy: Policy) -> bool:
@@ -139,65 +199,207 @@ def _is_text(body: bytes, text: str, state: _State) -> bool:
     return False
 
 
-def _read_lines(content: str, state: _State) -> None:
-    raw_lines = content.split("\n")
-    for number, raw in enumerate(raw_lines, start=1):
-        # A CR is a line end only before LF; the last segment has no LF after it.
-        line = raw.removesuffix("\r") if number < len(raw_lines) else raw
-        parts = [line]
-        problems: list[str] = []
-        if "\r" in line:
-            problems.append("contains a bare CR (lines must end in LF or CRLF)")
-            parts = line.split("\r")
-        for part in parts:
-            _read_line(number, part, problems, state)
+def _read_lines(content: str, state: _State, shown: int) -> None:
+    _syntax(content, state, shown)
+    text = content.replace("\r", "\n")  # the lenient reading: a bare CR ends a line too
+    _entries(content, text, state)
+
+
+def _number(content: str, pos: int) -> int:
+    return content.count("\n", 0, pos) + 1
+
+
+def _syntax(content: str, state: _State, shown: int) -> None:
+    """One `policy_syntax` finding per line with problems: the first ones in words (the
+    lines between them skipped by one regex match), the others counted. `shown`: how
+    many there are already (the byte-order mark's)."""
+    cap = limits.MAX_FINDINGS_PER_CODE
+    pos, size, number = 0, len(content), 1
+    while pos <= size:
+        skipped = _CLEAN_RUN.match(content, pos)
+        if skipped is not None and skipped.end() > pos:
+            number += content.count("\n", pos, skipped.end())
+            pos = skipped.end()
+        end = content.find("\n", pos)
+        last = end < 0
+        raw = content[pos:] if last else content[pos:end]
+        line = raw if last else raw.removesuffix("\r")
+        problems = _line_problems(line)
         if problems:
+            if shown == cap:
+                rest = content[pos:]
+                lines = rest.count("\n") + 1
+                more = lines - len(_CLEAN_LINES.findall(rest))
+                summary = more_like_these("policy_syntax", more, state.host, " in the policy")
+                state.summaries.append((number, 1, summary))
+                return
+            shown += 1
             fix = (
                 "End every line with LF (or CRLF), not a lone CR."
                 if "\r" in line
                 else _fixed_line(line)
             )
-            state.add(
-                "policy_syntax", f"Line {number} {show(line)} {_join(problems)}. {_STRICT}", fix
-            )
+            message = f"Line {number} {show(line)} {_join(problems)}. {_STRICT}"
+            state.by_line.append((number, 1, finding("policy_syntax", state.host, message, fix)))
+        if last:
+            return
+        pos, number = end + 1, number + 1
 
 
-def _read_line(number: int, line: str, problems: list[str], state: _State) -> None:
-    if not line.strip(" \t"):
-        return
-    if line[0] in " \t":
-        problems.append("starts with whitespace")
-        line = line.lstrip(" \t")
-    if any((ord(c) < 32 and c != "\t") or c == "\x7f" for c in line):
-        problems.append("contains a control character")
-    if "\ufffd" in line:
-        problems.append("is not valid UTF-8")
-    if ":" not in line:
-        problems.append("has no ':' (every line is 'key: value')")
-        state.no_colon.append(_Line(number, (line.split() or [line])[0], line))
-        return
-    key, value = line.split(":", 1)
+def _line_problems(line: str) -> list[str]:
+    """What is wrong with one line (its parts, when bare CRs split it), in order."""
+    if line.count("\r") >= _MANY_PARTS:
+        return _many_parts_problems(line)
+    problems: list[str] = []
+    parts = [line]
+    if "\r" in line:
+        problems.append(_BARE_CR)
+        parts = line.split("\r")
+    for part in parts:
+        problems += _part_problems(part)
+    return problems
+
+
+def _part_problems(part: str) -> list[str]:
+    problems: list[str] = []
+    if not part.strip(" \t"):
+        return problems
+    if part[0] in " \t":
+        problems.append(_LEADING)
+        part = part.lstrip(" \t")
+    if _CONTROL.search(part):
+        problems.append(_CONTROL_CHAR)
+    if "\ufffd" in part:
+        problems.append(_UNDECODABLE)
+    if ":" not in part:
+        problems.append(_NO_COLON)
+        return problems
+    key = part.split(":", 1)[0]
     if key != key.rstrip(" \t"):
-        problems.append("has a space before the colon")
+        problems.append(_SPACE_BEFORE_COLON)
         key = key.rstrip(" \t")
     if not _KEY.fullmatch(key):
-        problems.append(
-            f"has the malformed key {show(key)} (a key is 1 to 32 letters, digits, '_', '-' or '.')"
-        )
+        problems.append(_malformed(key))
+    return problems
+
+
+def _malformed(key: str) -> str:
+    return f"has the malformed key {show(key)} (a key is 1 to 32 letters, digits, '_', '-' or '.')"
+
+
+# One line split into many parts by bare CRs: each kind of problem is found by one search
+# over the whole line (where it first occurs orders the words, as `_part_problems` would).
+_MANY_PARTS = 64
+_MALFORMED_NAMED = 5  # distinct malformed keys named for one line
+_PART = r"\r"  # searched in "\r" + line: a literal the regex engine jumps to
+_KINDS = (  # (rank within a part, problem, where it first occurs in a line of parts)
+    (0, "starts with whitespace", re.compile(_PART + r"[ \t]++[^ \t\r]")),
+    (1, "contains a control character", re.compile(r"[\x00-\x08\x0a-\x0c\x0e-\x1f\x7f]")),
+    (2, "is not valid UTF-8", re.compile("\ufffd")),
+    (
+        3,
+        "has no ':' (every line is 'key: value')",
+        re.compile(_PART + r"[ \t]*+[^:\r \t][^:\r]*+(?=\r|\Z)"),
+    ),
+    (3, "has a space before the colon", re.compile(_PART + r"[ \t]*+[^:\r \t][^:\r]*?[ \t]:")),
+)
+_BARE_CR = "contains a bare CR (lines must end in LF or CRLF)"
+_LEADING, _CONTROL_CHAR, _UNDECODABLE, _NO_COLON, _SPACE_BEFORE_COLON = (k[1] for k in _KINDS)
+_MALFORMED_KEYS = re.compile(_PART + r"[ \t]*+(?!" + _KEY_RE + r"[ \t]*+:)([^:\r]*+):")
+
+
+def _many_parts_problems(line: str) -> list[str]:
+    found: list[tuple[int, int, str]] = []
+    line = "\r" + line  # every part now follows a CR (positions are one more than in line)
+    for rank, problem, pattern in _KINDS:
+        if (where := pattern.search(line)) is not None:
+            # The start of the part it is in (the searches of ranks 1 and 2 find a character).
+            start = line.rfind("\r", 0, where.start()) if rank in (1, 2) else where.start()
+            found.append((start, rank, problem))
+    keys = dict.fromkeys(map(str.rstrip, _MALFORMED_KEYS.findall(line), repeat(" \t")))
+    for key in islice(keys, _MALFORMED_NAMED):
+        part = re.compile(_PART + r"[ \t]*+" + re.escape(key) + r"[ \t]*+:")
+        if (where := part.search(line)) is not None:
+            found.append((where.start(), 4, _malformed(key)))
+    return [_BARE_CR] + [problem for *_, problem in sorted(found)]
+
+
+class _Numbers:
+    """Line numbers of positions met in increasing order (counting only what is new)."""
+
+    def __init__(self, content: str) -> None:
+        self.content, self.pos, self.number = content, 0, 1
+
+    def __call__(self, pos: int) -> int:
+        if pos < self.pos:
+            self.pos, self.number = 0, 1
+        self.number += self.content.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.number
+
+
+def _entries(content: str, text: str, state: _State) -> None:
+    """The lines as senders read them: first values, duplicates, mx values, unknown keys."""
+    _known(content, text, state)
+    _mx_values(content, text, state)
+    numbers = _Numbers(content)
+    for found in islice(_UNKNOWN_LINES.finditer(text), _HINT_LINES):
+        state.unknown.append(_Line(numbers(found.start()), found[1], found[2].strip(" \t")))
+    state.unknown_total = len(state.unknown)
+    if state.unknown_total == _HINT_LINES:
+        state.unknown_total = len(_UNKNOWN_LINES.findall(text))
+    numbers = _Numbers(content)
+    for found in islice(_NO_COLON_LINES.finditer(text), _HINT_LINES):
+        line = found[1]
+        state.no_colon.append(_Line(numbers(found.start()), (line.split() or [line])[0], line))
+
+
+def _mx_values(content: str, text: str, state: _State) -> None:
+    """The valid mx values (one regex pass), and the first invalid ones with their lines."""
+    state.mx_valid = list(map(str.lower, _MX_VALID_LINES.findall(text)))
+    state.mx_lines = len(_MX_LINES.findall(text))
+    if state.mx_lines == len(state.mx_valid):
         return
-    entry = _Line(number, key, value.strip(" \t"))
-    if key == "mx":
-        state.mx_lines.append(entry)
-    elif key in KEYS:
-        if key in state.first:
-            _duplicate(state.first[key], entry, state)
-        else:
-            state.first[key] = entry
-    else:
-        state.unknown.append(entry)
+    cap = limits.MAX_FINDINGS_PER_CODE
+    numbers = _Numbers(content)
+    last = 0
+    for found in islice(_mx_other_lines().finditer(text), cap):
+        state.mx_invalid.append(_Line(numbers(found.start()), "mx", found[1].strip(" \t")))
+        last = found.end()
+    state.mx_more = state.mx_lines - len(state.mx_valid) - len(state.mx_invalid)
+    if state.mx_more:
+        rest = map(str.strip, _mx_other_lines().findall(text, last), repeat(" \t"))
+        subjects = dict.fromkeys(map(operator.itemgetter(slice(0, 255)), rest))
+        state.mx_more_names = [name for name in islice(subjects, 5) if name][:4]
 
 
-def _duplicate(first: _Line, later: _Line, state: _State) -> None:
+def _known(content: str, text: str, state: _State) -> None:
+    """The first version/mode/max_age lines, and a `policy_key_duplicate` finding per later
+    one (the first ones in words, then counted)."""
+    cap = limits.MAX_FINDINGS_PER_CODE
+    numbers = _Numbers(content)
+    shown = 0
+    for found in _KNOWN_LINES.finditer(text):
+        key = found[1]
+        if key not in state.first:
+            state.first[key] = _Line(numbers(found.start()), key, found[2].strip(" \t"))
+            continue
+        number = numbers(found.start())
+        if shown == cap:
+            for other in ("version", "mode", "max_age"):
+                if other not in state.first and (later := _FIRST[other].search(text, found.end())):
+                    value = later[1].strip(" \t")
+                    state.first[other] = _Line(_number(content, later.start()), other, value)
+            more = len(_KNOWN_LINES.findall(text)) - len(state.first) - cap
+            summary = more_like_these("policy_key_duplicate", more, state.host, " in the policy")
+            state.summaries.append((number, 0, summary))
+            return
+        shown += 1
+        later_line = _Line(number, key, found[2].strip(" \t"))
+        state.by_line.append((number, 0, _duplicate(state.first[key], later_line, state.host)))
+
+
+def _duplicate(first: _Line, later: _Line, host: str) -> Finding:
     if first.value == later.value:
         effect = f"both say {show(first.value)}, so senders agree, but the extra line is noise"
     else:
@@ -206,15 +408,12 @@ def _duplicate(first: _Line, later: _Line, state: _State) -> None:
             f" (e.g. postfix-mta-sts-resolver) keep the last ({show(later.value)}), so senders"
             " disagree about this policy"
         )
-    state.add(
+    return finding(
         "policy_key_duplicate",
+        host,
         f"'{first.key}' appears on line {first.number} and again on line {later.number}: {effect}.",
         f"Keep one '{first.key}' line (line {first.number}) and delete line {later.number}.",
     )
-
-
-# Lines without a colon, or with an unknown key, looked at for a "did you mean" hint.
-_HINT_LINES = 200
 
 
 @functools.lru_cache(maxsize=512)
@@ -345,21 +544,14 @@ def _max_age(state: _State, mode: Mode | None) -> int | None:
 
 
 def _mx(state: _State, mode: Mode | None) -> list[str]:
-    valid: list[str] = []
-    invalid: list[tuple[_Line, str, str | None]] = []
-    for line in state.mx_lines:
+    none_left = not state.mx_valid and mode in ("enforce", "testing")
+    effect = (
+        " No valid mx is left, so the policy is invalid."
+        if none_left
+        else " Senders ignore this line, so it covers no MX host."
+    )
+    for line in state.mx_invalid:
         problem, corrected = _check_mx(line.value)
-        if problem is None:
-            valid.append(line.value.lower())
-        else:
-            invalid.append((line, problem, corrected))
-    none_left = not valid and mode in ("enforce", "testing")
-    for line, problem, corrected in invalid:
-        effect = (
-            " No valid mx is left, so the policy is invalid."
-            if none_left
-            else " Senders ignore this line, so it covers no MX host."
-        )
         fix = f"Write 'mx: {corrected}'." if corrected else None
         state.add(
             "policy_mx_invalid",
@@ -367,6 +559,11 @@ def _mx(state: _State, mode: Mode | None) -> list[str]:
             fix,
             subject=line.value[:255] or state.host,
         )
+    if state.mx_more:
+        names = [n for n in islice(state.mx_more_names, 4) if n != state.host][:3]
+        where = f" in the policy ({', '.join(names)}, …)" if names else " in the policy"
+        summary = more_like_these("policy_mx_invalid", state.mx_more, state.host, where)
+        state.summaries.append((_AFTER_LINES, 2, summary))
     if not state.mx_lines and mode in ("enforce", "testing"):
         state.add(
             "policy_mx_missing",
@@ -374,7 +571,7 @@ def _mx(state: _State, mode: Mode | None) -> list[str]:
             f" it.{_hint_for('mx', state)} {_UNUSABLE}",
             "Add one 'mx: <host>' line per MX host (or a '*.' wildcard covering them).",
         )
-    return valid
+    return state.mx_valid
 
 
 def _check_mx(value: str) -> tuple[str | None, str | None]:
@@ -442,10 +639,10 @@ def _is_ip(text: str) -> bool:
 
 
 def _report_unknown(state: _State) -> None:
-    for index, line in enumerate(state.unknown):
-        # Only the first findings of a code are shown (`cap_per_code`): suggest for those only,
-        # so 64 KiB of made-up keys costs no more than a few.
-        meant = _meant(line.key) if index < limits.MAX_FINDINGS_PER_CODE else None
+    cap = limits.MAX_FINDINGS_PER_CODE
+    for line in state.unknown[:cap]:
+        # Only the first findings of a code are shown: suggest for those only.
+        meant = _meant(line.key)
         if meant:
             message = (
                 f"Line {line.number}: {show(line.key)} is not a key RFC 8461 defines; did you"
@@ -459,6 +656,10 @@ def _report_unknown(state: _State) -> None:
             )
             fix = None
         state.add("policy_unknown_key", message, fix)
+    if state.unknown_total > cap:
+        more = state.unknown_total - cap
+        summary = more_like_these("policy_unknown_key", more, state.host, " in the policy")
+        state.summaries.append((_AFTER_LINES, 3, summary))
 
 
 def _fixed_line(line: str) -> str | None:

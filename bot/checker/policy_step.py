@@ -15,7 +15,6 @@ from bot.checker.model import (
     Policy,
 )
 from bot.checker.names import policy_host, policy_url
-from bot.checker.policy import parse_policy, policy_usable, readable_as_text
 from bot.checker.settings import Settings
 
 if TYPE_CHECKING:
@@ -66,7 +65,8 @@ async def run_policy_step(domain: str, dns: Dns, settings: Settings, deadline: f
             )
         )
         return step
-    from bot.checker.fetch import fetch_policy  # loaded by _preload() by now, usually
+    from bot.checker.fetch import fetch_policy  # imported by engine._preload() by now
+    from bot.checker.policy import parse_policy, policy_usable, readable_as_text
 
     result = await fetch_policy(
         domain,

@@ -17,20 +17,34 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
+from dataclasses import dataclass
+from dataclasses import field as default
 
+from bot.checker import fields
 from bot.checker.domain import show as shown
-from bot.checker.findings import cap_per_code, finding
+from bot.checker.findings import Capped
 from bot.checker.fixes import sts_record
 from bot.checker.model import Finding
 
-EXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-EXT_VALUE = re.compile(r"[\x21-\x3a\x3c\x3e-\x7e]+")
-_DELIM = re.compile(r"[ \t]*;[ \t]*")
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")
+_ID_CHARS = frozenset(string.ascii_letters + string.digits)
+_ID_RUN = re.compile(r"[A-Za-z0-9]++")
+_NOT_VALUE_CHAR = re.compile(r"[^\x21-\x3a\x3c\x3e-\x7e]")
 _VERSION = "v=STSv1"
 _CONSEQUENCE = (
     "Senders treat an invalid record as no record, so MTA-STS is not in effect for this domain."
 )
+# Read in linear time (bot/checker/fields.py); the fields that need a look of their own are
+# those with a problem, up to the ones shown, and the first `id`.
+_RUNS = {
+    (skip_empty, stop): fields.run(stop, skip_empty=skip_empty)
+    for skip_empty in (False, True)
+    for stop in ("", "id=", "[iI][dD]=")
+}
+_GOOD_FIELDS = re.compile(fields.AT_FIELD + fields.GOOD_FIELD + fields.FIELD_END)
+_ID_FIELDS = re.compile(fields.AT_FIELD + f"(?={fields.named('id', 'i')})")
+_ID_LIKE_FIELDS = re.compile(r";\s*+(ID|Id|iD)\s*+(?:=|;|\Z)")  # the name, stripped, any field
 
 
 def is_sts_record(txt: str) -> bool:
@@ -38,7 +52,7 @@ def is_sts_record(txt: str) -> bool:
 
     RFC 8461 §3.1: senders discard every other record, so only these count.
     """
-    return re.match(r"v=STSv1[ \t]*;", txt) is not None
+    return re.match(r"v=STSv1[ \t]*+;", txt) is not None
 
 
 def looks_like_sts_record(txt: str) -> bool:
@@ -46,12 +60,17 @@ def looks_like_sts_record(txt: str) -> bool:
     return not is_sts_record(txt) and re.match(r"v=STSv1(?:\s|\Z)", txt) is not None
 
 
-def split_fields(txt: str) -> list[str]:
-    """The `;`-separated fields, whitespace around each `;` dropped, a trailing `;` allowed."""
-    fields = _DELIM.split(txt)
-    if len(fields) > 1 and fields[-1] == "":
-        fields.pop()
-    return fields
+@dataclass(slots=True)
+class _Reading:
+    problems: Capped = default(default_factory=Capped)
+    id_value: str | None = None  # the first id= field's value, valid or not
+    id_like: str | None = None  # an `ID=` / `Id=` field, for the "no id" message
+
+    def run(self, skip_empty: bool) -> re.Pattern[str]:
+        """The fields that can be skipped unread: well-formed ones that are not the id."""
+        if self.id_value is not None:
+            return _RUNS[(skip_empty, "")]
+        return _RUNS[(skip_empty, "id=" if self.id_like is not None else "[iI][dD]=")]
 
 
 def parse_sts_record(txt: str, subject: str) -> tuple[str | None, list[Finding]]:
@@ -59,52 +78,103 @@ def parse_sts_record(txt: str, subject: str) -> tuple[str | None, list[Finding]]
 
     `subject` is the `_mta-sts.<domain>` name the record was found at.
     """
-    problems: list[str] = []
-    id_value: str | None = None  # the first id= field's value, valid or not
-    id_like: str | None = None  # an `ID=` / `Id=` field, for the "no id" message
+    reading = _Reading()
+    problems = reading.problems
     body = txt
     stripped = txt.rstrip(" \t")
     if stripped != txt and not stripped.endswith(";"):
-        problems.append(
+        problems.add(
             "the record ends in whitespace; whitespace is allowed only around ';' separators"
         )
         body = stripped
-    fields = split_fields(body)
-    first = fields[0]
-    rest = fields[1:]
-    if first != _VERSION:
-        if first.startswith(_VERSION) and first[len(_VERSION)].isspace():
-            problems.append(
-                f"the fields must be separated by ';', but {shown(first)} has none after 'v=STSv1'"
-            )
-            rest[0:0] = first[len(_VERSION) :].split()
-        else:
-            how = " (first, and case-sensitive)" if _VERSION.lower() in txt.lower() else ""
-            problems.append(
-                f"the record must begin with exactly 'v=STSv1'{how}, but it begins {shown(first)}"
-            )
-            rest = [f for f in fields if f and f.lower() != _VERSION.lower()]
-    for field in rest:
-        problem, id_seen = _check_field(field, id_value is None)
-        if id_seen is not None:
-            id_value = id_seen
-        if problem:
-            problems.append(problem)
-        name = field.split("=", 1)[0].strip()
-        if name.lower() == "id" and name != "id" and id_like is None:
-            id_like = name
-    if id_value is None:
+    first, rest = fields.after_first(body)
+    if first == _VERSION:
+        _read_fields(rest, reading)
+    elif first.startswith(_VERSION) and first[len(_VERSION)].isspace():
+        problems.add(
+            f"the fields must be separated by ';', but {shown(first)} has none after 'v=STSv1'"
+        )
+        words = ";".join(first[len(_VERSION) :].split())
+        _read_fields(f"{words};{rest}" if words and rest is not None else words or rest, reading)
+    else:
+        how = " (first, and case-sensitive)" if _VERSION.lower() in txt.lower() else ""
+        problems.add(
+            f"the record must begin with exactly 'v=STSv1'{how}, but it begins {shown(first)}"
+        )
+        # Every field but the version counts, wherever it is; empty ones are not reported.
+        _read_fields(body, reading, skip_empty=True)
+    if reading.id_value is None:
         extra = ""
-        if id_like is not None:
-            extra = f" (the field '{id_like}=' is not 'id=': field names are case-sensitive)"
-        problems.append(f"the record has no 'id' field{extra}; 'id' is required")
+        if reading.id_like is not None:
+            extra = (
+                f" (the field '{reading.id_like}=' is not 'id=': field names are case-sensitive)"
+            )
+        problems.add(f"the record has no 'id' field{extra}; 'id' is required")
     if not problems:
-        return id_value, []
-    fix = f"Publish this TXT record at {subject} instead: {sts_record(_fixed_id(id_value, txt))}"
-    findings = [
-        finding("record_invalid", subject, f"{_capital(p)}. {_CONSEQUENCE}", fix) for p in problems
-    ]
-    return None, cap_per_code(findings, subject, where=" in the same record")
+        return reading.id_value, []
+    fixed = sts_record(_fixed_id(reading.id_value, txt))
+    fix = f"Publish this TXT record at {subject} instead: {fixed}"
+    return None, problems.findings(
+        "record_invalid", subject, fix, consequence=_CONSEQUENCE, where=" in the same record"
+    )
+
+
+def _read_fields(text: str | None, reading: _Reading, *, skip_empty: bool = False) -> None:
+    """Check the `;`-separated fields of `text` in order; once the problems shown are
+    known, count the rest at once (`_count_rest`)."""
+    if text is None:
+        return
+    pos, size = 0, len(text)
+    while pos <= size:
+        if pos and reading.problems.full:
+            _count_rest(fields.rest_from(text, pos), reading, skip_empty)
+            return
+        pos = fields.skip(reading.run(skip_empty), text, pos)
+        item, pos = fields.next_field(text, pos)
+        if skip_empty and (not item or item.lower() == _VERSION.lower()):
+            continue
+        _read_field(item, reading)
+
+
+def _read_field(item: str, reading: _Reading) -> None:
+    if fields.GOOD.fullmatch(item) and not (item.startswith("id=") and reading.id_value is None):
+        if reading.id_like is None and item[:3].lower() == "id=":
+            reading.id_like = item[:2]
+        return
+    problem, id_seen = _check_field(item, reading.id_value is None)
+    if id_seen is not None:
+        reading.id_value = id_seen
+    if problem:
+        reading.problems.add(problem)
+    name = item.split("=", 1)[0].strip()
+    if reading.id_like is None and name.lower() == "id" and name != "id":
+        reading.id_like = name
+
+
+def _count_rest(text: str, reading: _Reading, skip_empty: bool) -> None:
+    """Count the problems in the fields of `text` (`;` and the fields) without checking
+    them one by one.
+
+    Every field has at most one problem: the fields that have none are the well-formed
+    `name=value` ones (and, for the lenient reading, the empty ones, which it skips).
+    The first `id` field, when the record still needs one, is checked on its own."""
+    bad = text.count(";")
+    if "=" in text:
+        bad -= len(_GOOD_FIELDS.findall(text))
+    if skip_empty:  # fields left empty by the delimiters (blanks only touch a `;`)
+        bad -= text.replace(" ", "").replace("\t", "").split(";").count("") - 1
+    if reading.id_value is None and "id" in text:
+        found = _ID_FIELDS.search(text)
+        if found is not None:
+            item, _ = fields.next_field(text, found.end())
+            problem, reading.id_value = _check_field(item, True)
+            if problem and fields.GOOD.fullmatch(item):
+                bad += 1  # well-formed, but not a valid id (counted as fine above)
+    wanted = reading.id_value is reading.id_like is None and "id" in text.lower()
+    like = _ID_LIKE_FIELDS.search(text) if wanted else None
+    if like is not None:
+        reading.id_like = like.group(1)
+    reading.problems.more += bad
 
 
 def _check_field(field: str, id_wanted: bool) -> tuple[str | None, str | None]:
@@ -123,14 +193,15 @@ def _check_field(field: str, id_wanted: bool) -> tuple[str | None, str | None]:
         return problem, value.strip() if name.strip() == "id" and id_wanted else None
     if name == "id" and id_wanted:
         return _check_id(value), value
-    if not EXT_NAME.fullmatch(name):
+    if not fields.EXT_NAME.fullmatch(name):
         return (
             f"the field name {shown(name)} is malformed: a name is 1 to 32 letters, digits,"
             " '_', '-' or '.', starting with a letter or digit",
             None,
         )
-    if not EXT_VALUE.fullmatch(value):
-        bad = next((c for c in value if not EXT_VALUE.fullmatch(c)), "")
+    if not fields.EXT_VALUE.fullmatch(value):
+        found = _NOT_VALUE_CHAR.search(value)
+        bad = found.group() if found else ""
         what = f"contains {bad!r}" if bad else "is empty"
         return (
             f"the value of {shown(name)} {what}; a value is printable ASCII without"
@@ -143,7 +214,7 @@ def _check_field(field: str, id_wanted: bool) -> tuple[str | None, str | None]:
 def _check_id(value: str) -> str | None:
     if not value:
         return "the id is empty; it must be 1 to 32 letters and digits"
-    bad = sorted({c for c in value if not (c.isascii() and c.isalnum())})
+    bad = sorted(set(value) - _ID_CHARS)
     if bad:
         chars = ", ".join(repr(c) for c in bad[:5])
         return (
@@ -157,7 +228,12 @@ def _check_id(value: str) -> str | None:
 
 def _fixed_id(id_value: str | None, txt: str) -> str:
     """The id with its bad characters dropped, or a stable stand-in when nothing is left."""
-    cleaned = "".join(c for c in id_value or "" if c.isascii() and c.isalnum())[:32]
+    kept: list[str] = []
+    for run in _ID_RUN.finditer(id_value or ""):
+        kept.append(run.group())
+        if sum(map(len, kept)) >= 32:
+            break
+    cleaned = "".join(kept)[:32]
     if cleaned:
         return cleaned
     return hashlib.sha256(txt.encode("utf-8", "replace")).hexdigest()[:16]

@@ -55,7 +55,7 @@ MAX_RETRY_AFTER = 30.0  # longer Retry-After than this: give up rather than hold
 WEB_API_TIMEOUT = 15  # seconds per Web API call
 # Added to the interactive checks' worker's niceness: acknowledgements first, then the
 # checks people wait for, then watch checks (bot/watch/lane.py). Measured on two busy
-# cores (bench 7): the fresh /mtasts ack p99 at 50 concurrent fell by a quarter to a third.
+# cores (bench 9): the fresh /mtasts ack p99 at 50 concurrent fell by a quarter to a third.
 CHECK_NICENESS = 5
 
 log = logging.getLogger("mtasts.slack.app")

@@ -4,7 +4,7 @@ Without it, slack_sdk opens a new connection for each Web API call (a
 client without `session` makes a ClientSession per request) and Bolt's
 `respond()` a new one for each response_url post: a TCP connect, and against
 Slack a TLS handshake, every time. Measured on one instance answering 50
-/mtasts at once (bench 7, against the stand-in: no TLS), connecting and closing
+/mtasts at once (bench 9, against the stand-in: no TLS), connecting and closing
 took a tenth of the event loop's time, in front of the next acknowledgements.
 
 `SlackPool.open(app)` (in the running loop, at start-up) makes one session

@@ -1,17 +1,21 @@
 """Fuzzing the pure parsers with hostile input (tests/checker fuzzes them for crashes on
-small random input; this adds the invariants and the 64 KiB time bound):
+small random input; this adds the invariants and the 64 KiB work bound):
 
 - a policy parsed from *any* body, re-serialised with fixes.policy_text, parses to the
   same policy (what the report suggests as a fix says what the policy says);
 - normalising a domain twice changes nothing, and an accepted domain obeys the length
   rules;
-- the record, TLS-RPT and policy parsers and the domain normaliser return quickly on
-  64 KiB of the most awkward input we can think of, with a bounded number of findings.
+- the record, TLS-RPT and policy parsers and the domain normaliser read 64 KiB of the
+  most awkward input we can think of with bounded work (counted, not timed) and a
+  bounded number of findings. Their time is in bench/parsers.py;
+  tests/hostile/test_parser_work.py does the same for the whole catalogue of
+  bot/testbed/hostile_text.py.
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,10 +27,10 @@ from bot.checker.fixes import policy_text
 from bot.checker.policy import parse_policy, policy_usable
 from bot.checker.record import parse_sts_record
 from bot.checker.tlsrpt import parse_tlsrpt_record
+from bot.testbed.hostile_text import operations
 
 HOST = "mta-sts.example.com"
 KIB64 = limits.MAX_POLICY_BYTES
-BOUND = 0.5  # seconds for one parse of 64 KiB (typically well under 0.1 s)
 
 # Policy lines as a hostile or careless author writes them.
 _key = st.sampled_from(
@@ -125,10 +129,12 @@ def test_normalising_twice_changes_nothing(text: str) -> None:
     assert all(0 < len(label) <= 63 for label in once.split("."))
 
 
-def _timed(fn: object, *args: object) -> float:
-    started = time.perf_counter()
-    fn(*args)  # type: ignore[operator]
-    return time.perf_counter() - started
+def bounded(parse: Callable[[Any], object], text: Any) -> None:
+    """Parsing 64 KiB costs less than one operation (a Python line run or a C function
+    called: work counted, not timed) per byte: the text is read by C-level passes, and
+    Python works only per problem a finding shows (and a few hundred lines for hints)."""
+    parse(text)  # imports and compiled patterns are not the parse's work
+    assert operations(parse, text) <= KIB64
 
 
 HOSTILE_POLICIES = {
@@ -149,11 +155,10 @@ HOSTILE_POLICIES = {
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_POLICIES))
-def test_policy_parser_is_quick_and_bounded_on_64_kib(name: str) -> None:
+def test_policy_parser_does_bounded_work_on_64_kib(name: str) -> None:
     body = HOSTILE_POLICIES[name][:KIB64]
-    started = time.perf_counter()
+    bounded(lambda b: parse_policy(b, HOST), body)
     _, findings = parse_policy(body, HOST)
-    assert time.perf_counter() - started < BOUND
     per_code: dict[str, int] = {}
     for f in findings:
         per_code[f.code] = per_code.get(f.code, 0) + 1
@@ -178,16 +183,18 @@ HOSTILE_TLSRPT = {
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_RECORDS))
-def test_record_parser_is_quick_on_64_kib(name: str) -> None:
-    _, findings = parse_sts_record(HOSTILE_RECORDS[name], "_mta-sts.example.com")
-    assert _timed(parse_sts_record, HOSTILE_RECORDS[name], "_mta-sts.example.com") < BOUND
+def test_record_parser_does_bounded_work_on_64_kib(name: str) -> None:
+    subject = "_mta-sts.example.com"
+    bounded(lambda t: parse_sts_record(t, subject), HOSTILE_RECORDS[name])
+    _, findings = parse_sts_record(HOSTILE_RECORDS[name], subject)
     assert len(findings) <= limits.MAX_FINDINGS_PER_CODE + 1
     assert all(len(f.message) < 2000 for f in findings)
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_TLSRPT))
-def test_tlsrpt_parser_is_quick_on_64_kib(name: str) -> None:
-    assert _timed(parse_tlsrpt_record, HOSTILE_TLSRPT[name], "_smtp._tls.example.com") < BOUND
+def test_tlsrpt_parser_does_bounded_work_on_64_kib(name: str) -> None:
+    subject = "_smtp._tls.example.com"
+    bounded(lambda t: parse_tlsrpt_record(t, subject), HOSTILE_TLSRPT[name])
     rua, findings = parse_tlsrpt_record(HOSTILE_TLSRPT[name], "_smtp._tls.example.com")
     assert len(rua) <= limits.MAX_RUA_URIS
     assert len(findings) <= limits.MAX_FINDINGS_PER_CODE + 1
@@ -206,8 +213,12 @@ def test_tlsrpt_parser_is_quick_on_64_kib(name: str) -> None:
     ],
     ids=lambda t: repr(t[:12]),
 )
-def test_domain_normaliser_is_quick_on_64_kib(text: str) -> None:
-    started = time.perf_counter()
-    with pytest.raises(DomainError):
+def test_domain_normaliser_refuses_64_kib_without_reading_it(text: str) -> None:
+    with pytest.raises(DomainError, match="far too long"):
         normalise_domain(text)
-    assert time.perf_counter() - started < 0.1
+
+    def attempt(t: str) -> None:
+        with pytest.raises(DomainError):
+            normalise_domain(t)
+
+    assert operations(attempt, text) < 100  # refused on its length alone
