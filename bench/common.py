@@ -28,12 +28,13 @@ import json
 import math
 import os
 import platform
+import secrets
 import shlex
 import socket
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -306,6 +307,32 @@ async def stop_app(app: asyncio.subprocess.Process, timeout: float = 15.0) -> No
     except TimeoutError:
         app.kill()
         await app.wait()
+
+
+# -- a database of its own ---------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres(base: str) -> AsyncIterator[str]:
+    """A new database on the PostgreSQL server of `base` (any postgres URL): its plain
+    `postgresql://` URL; dropped afterwards."""
+    import asyncpg
+
+    dsn = "postgresql://" + base.split("://", 1)[1]
+    name = "mtasts_bench_" + secrets.token_hex(5)
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield dsn.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin = await asyncpg.connect(dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 # -- figures -------------------------------------------------------------------------------

@@ -50,13 +50,13 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
 from bench.common import (
     BedInfo,
     TestbedProcess,
+    fresh_postgres,
     header,
     median,
     parse_args,
@@ -75,28 +75,6 @@ CHECK_LINE = re.compile(r"watch check domain=(\S+) .*?outcome=recorded")
 
 
 # -- the deployment ---------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(base: str) -> AsyncIterator[str]:
-    """A new PostgreSQL database on the server of `base` (dropped afterwards)."""
-    import asyncpg
-
-    dsn = "postgresql://" + base.split("://", 1)[1]
-    name = "mtasts_bench_" + secrets.token_hex(5)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        yield urlunsplit(urlsplit(dsn)._replace(path="/" + name))
-    finally:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
 
 def app_env(bed: BedInfo, standin: SlackStandin, database: str, redis: str) -> dict[str, str]:
@@ -132,7 +110,7 @@ async def deployment(
     entry: Sequence[str] = SERVE,
     **extra: str,
 ) -> AsyncIterator[ServeProcesses]:
-    async with fresh_database(args.database) as database:
+    async with fresh_postgres(args.database) as database:
         env = app_env(bed, standin, database, args.redis)
         env.update(extra)
         async with ServeProcesses(env, count, args=entry) as instances:
@@ -340,7 +318,7 @@ async def _fill(database: str, names: Sequence[str], due: float) -> None:
 
     store = await open_store(DatabaseUrl(parse(database), "MTASTS_DATABASE_URL"))
     try:
-        await watch_domains(store, names, due=due, channels=CHANNELS)
+        await watch_domains(store, names, due=due, now=due, channels=CHANNELS)
     finally:
         await store.close()
 
@@ -366,7 +344,7 @@ async def scheduler_row(
     out = Throughput(count)
     names = bed.domains[: args.domains]
     entry = ("-m", "bot.testbed.serve_watch", "--interval", "86400")
-    async with fresh_database(args.database) as database:
+    async with fresh_postgres(args.database) as database:
         from bot.store import open_store
         from bot.store.url import DatabaseUrl, parse
 

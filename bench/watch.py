@@ -50,7 +50,6 @@ import datetime as dt
 import itertools
 import os
 import re
-import secrets
 import socket
 import sys
 import tempfile
@@ -66,6 +65,7 @@ from bench.common import (
     ROOT,
     TestbedProcess,
     cpu_pressure,
+    fresh_postgres,
     header,
     launch_app,
     median,
@@ -80,14 +80,10 @@ from bench.common import (
 from bench.slack_ack import BOT_TOKEN, SIGNING_SECRET, Level, _Sender
 from bot.slack.blocks.alert_builder import ALERT_ACTIONS_BLOCK_ID
 from bot.slack.serve import EVENTS_PATH
-from bot.store import domains as domain_rows
-from bot.store import watches
 from bot.store.migrate import open_store
-from bot.store.tables import watched_domains
-from bot.store.tables import watches as watches_table
 from bot.store.url import DatabaseUrl, parse
-from bot.store.watches import Conversation
-from bot.testbed.slack_standin import TEAM_ID, SlackStandin
+from bot.testbed.slack_standin import SlackStandin
+from bot.testbed.watched import watch_domains
 from bot.watch.evaluate import next_slot
 
 CHANNELS = 10
@@ -244,23 +240,9 @@ async def database(kind: str, folder: Path):  # type: ignore[no-untyped-def]
     if kind == "sqlite":
         yield f"sqlite+aiosqlite:///{folder}/bench.db"
         return
-    import asyncpg
-
     base = os.environ.get("MTASTS_BENCH_DATABASE_URL", DEFAULT_PG)
-    name = f"mtasts_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(base)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield "postgresql+asyncpg://" + base.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin = await asyncpg.connect(base)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    async with fresh_postgres(base) as url:
+        yield "postgresql+asyncpg://" + url.split("://", 1)[1]
 
 
 async def fill(url: str, names: Sequence[str], interval: float, start: float) -> float:
@@ -269,24 +251,14 @@ async def fill(url: str, names: Sequence[str], interval: float, start: float) ->
     store = await open_store(DatabaseUrl(parse(url), "MTASTS_DATABASE_URL"))
     begin = time.perf_counter()
     try:
-        async with store.write() as conn:
-            for i, name in enumerate(names):
-                due = next_slot(name, start - interval / 2, interval)  # first slot from start
-                await domain_rows.insert(
-                    conn,
-                    store.insert(watched_domains),
-                    domain=name,
-                    state=None,
-                    status=None,
-                    mode=None,
-                    checked_at=None,
-                    next_check_at=due,
-                    now=start,
-                )
-                where = Conversation(TEAM_ID, f"C0BENCH{i % CHANNELS:02d}")
-                await watches.add(
-                    conn, store.insert(watches_table), where, name, user="UBENCH", now=start
-                )
+        await watch_domains(
+            store,
+            names,
+            due=lambda name: next_slot(name, start - interval / 2, interval),  # from start
+            now=start,
+            channels=CHANNELS,
+            user="UBENCH",
+        )
     finally:
         await store.close()
     return time.perf_counter() - begin

@@ -1,50 +1,32 @@
-"""Fixtures for OAuth mode: the app's store (SQLite or PostgreSQL, migrated: the OAuth tables
-come from the app's migration), and the app served in OAuth mode against the stand-in."""
+"""Fixtures for OAuth mode: the app's store (the shared `sqlite_store` and `pg_store` of
+tests/conftest.py, migrated: the OAuth tables come from the app's migration), and the app
+served in OAuth mode against the stand-in, which plays Slack's install."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from oauth_browser import OAuthApp, oauth_app
 
-from bot.store import Store, open_store
-from bot.store.url import DatabaseUrl, parse
+from bot.store import Store
 
 OAUTH_TABLES = "slack_installations, slack_bots, slack_oauth_states"
 
 
 @pytest_asyncio.fixture
-async def sqlite_db(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await open_store(DatabaseUrl(parse(f"sqlite:///{tmp_path / 'mtasts.db'}"), "default"))
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def pg_session_db() -> AsyncIterator[Store]:
-    """A PostgreSQL database of its own for these tests, migrated once, dropped at the end."""
-    from real_services import pg_database
-
-    async for url in pg_database():
-        store = await open_store(DatabaseUrl(parse(url), "MTASTS_DATABASE_URL"))
-        try:
-            yield store
-        finally:
-            await store.close()
+async def sqlite_db(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 @pytest_asyncio.fixture
-async def pg_db(pg_session_db: Store) -> Store:
-    """PostgreSQL, its OAuth tables emptied for this test."""
-    async with pg_session_db.write() as conn:
+async def pg_db(pg_store: Store) -> Store:
+    """PostgreSQL, its OAuth tables emptied for this test too."""
+    async with pg_store.write() as conn:
         await conn.execute(sa.text(f"TRUNCATE {OAUTH_TABLES} RESTART IDENTITY"))
-    return pg_session_db
+    return pg_store
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
