@@ -158,6 +158,20 @@ def test_policy_that_stops_being_usable_is_worse_not_changed() -> None:
     assert line.state.policy.mode == "enforce"
 
 
+def test_policy_that_stops_being_usable_while_already_failing_is_worse() -> None:
+    # A failing domain (an MX certificate is invalid) whose policy then breaks too: the
+    # status stays `fail`, but senders' caches now start to run out: that is `worse`.
+    line = Timeline(make(findings=[("mx_cert_invalid", MX2)]))
+    broken = [("mx_cert_invalid", MX2), ("policy_http_status", DOMAIN)]
+    events = line.then(make(mode=None, findings=broken))
+    assert kinds(events) == [WORSE]
+    assert (events[0].before, events[0].after) == ("fail", "fail")
+    assert [k.code for k in events[0].findings] == ["policy_http_status"]
+    assert events[0].incident == 1
+    # ... once: the next check of the same broken state says nothing new
+    assert line.then(make(mode=None, findings=broken, checked_at="2026-11-30T11:00:00Z")) == []
+
+
 def test_policy_edit_that_breaks_coverage_is_one_alert() -> None:
     line = Timeline(make())
     edited = policy_text("enforce", [MX1])
