@@ -208,6 +208,17 @@ def test_thresholds(days: int | None, threshold: int | None) -> None:
     assert cert_threshold(days) == threshold
 
 
+def test_an_invalid_policy_certificate_is_worse_not_expiring() -> None:
+    # The policy host now serves an expired certificate (read for the details view): that
+    # is `worse` (policy_tls_invalid), not "expires in less than a day".
+    line = Timeline(make())
+    events = line.then(
+        make(mode=None, policy_days=-2, findings=[("policy_tls_invalid", f"mta-sts.{DOMAIN}")])
+    )
+    assert kinds(events) == [WORSE]
+    assert line.state.certs == tuple(c for c in line.state.certs if c.where != "policy")
+
+
 def test_a_certificate_is_announced_once_per_threshold() -> None:
     line = Timeline(make())
     said: list[int | None] = []
