@@ -10,8 +10,8 @@ import asyncio
 
 import pytest
 from fakes import Checker, Clock
-from sqlalchemy.ext.asyncio import create_async_engine
 from reports import make
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store import alerts, domains, watches
 from bot.store.engine import Store
