@@ -10,7 +10,9 @@ import asyncio
 import contextlib
 import socket
 import ssl
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from bot.checker import limits
 from bot.checker.certs import (
@@ -163,12 +165,28 @@ async def _close(writer: asyncio.StreamWriter, deadline: float | None = None) ->
             await writer.wait_closed()
     except (TimeoutError, OSError, ssl.SSLError):
         writer.transport.abort()
+    except asyncio.CancelledError:  # the loop is ending (a CLI run is done): just drop it
+        writer.transport.abort()
+        raise
+
+
+Closer = Callable[[Coroutine[Any, Any, None]], None]
 
 
 async def probe_address(
-    host: str, address: str, *, port: int, ca_file: str | None, deadline: float
+    host: str,
+    address: str,
+    *,
+    port: int,
+    ca_file: str | None,
+    deadline: float,
+    close_later: Closer | None = None,
 ) -> AddressProbe:
-    """Probe `address` as a sender delivering to MX `host` would, within `deadline`."""
+    """Probe `address` as a sender delivering to MX `host` would, within `deadline`.
+
+    The polite close (QUIT, TLS close_notify, FIN) tells nothing more, so with
+    `close_later` the probe is returned at once and the close is handed to it (which
+    runs it in the background); without, it is awaited here."""
     probe = AddressProbe(address=address, reachable=False)
     loop = asyncio.get_running_loop()
     try:
@@ -197,7 +215,10 @@ async def probe_address(
     except (OSError, EOFError) as exc:
         probe.error = f"the connection failed ({_ssl_reason(exc)})"
     finally:
-        await _close(writer, deadline)
+        if close_later is None:
+            await _close(writer, deadline)
+        else:
+            close_later(_close(writer, deadline))
     return probe
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot.checker import limits
 from bot.checker.addresses import allowed
@@ -27,6 +29,10 @@ _IN_FLIGHT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semapho
 )
 
 
+# Polite closes still running after their probe's answer was used (strong references).
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
 def _in_flight_gate() -> asyncio.Semaphore:
     loop = asyncio.get_running_loop()
     gate = _IN_FLIGHT.get(loop)
@@ -39,24 +45,39 @@ async def probe_all(hosts: list[MxHost], settings: Settings, deadline: float) ->
     everyone = _in_flight_gate()
 
     async def one(mx: MxHost, address: str) -> AddressProbe:
-        async with everyone:
-            # One address gets SMTP_PROBE_TIMEOUT at most, so a stalled address cannot
-            # hold a slot of the gates for the whole budget of a long check.
-            own = asyncio.get_running_loop().time() + limits.SMTP_PROBE_TIMEOUT
-            try:
-                return await probe_address(
-                    mx.host,
-                    address,
-                    port=settings.smtp_port,
-                    ca_file=settings.ca_file,
-                    deadline=min(deadline, own),
-                )
-            except Exception as exc:  # a server found a path we did not foresee
-                return AddressProbe(
-                    address=address,
-                    reachable=True,
-                    error=f"the probe failed unexpectedly ({type(exc).__name__}: {exc})"[:200],
-                )
+        await everyone.acquire()
+        handed_off = False
+
+        def close_later(closing: Coroutine[Any, Any, None]) -> None:
+            # The answer is used now; the connection keeps its slot until it is closed,
+            # so connections open at once stay bounded.
+            nonlocal handed_off
+            handed_off = True
+            task = asyncio.ensure_future(closing)
+            _CLOSING.add(task)
+            task.add_done_callback(_closed(everyone))
+
+        # One address gets SMTP_PROBE_TIMEOUT at most, so a stalled address cannot
+        # hold a slot of the gates for the whole budget of a long check.
+        own = asyncio.get_running_loop().time() + limits.SMTP_PROBE_TIMEOUT
+        try:
+            return await probe_address(
+                mx.host,
+                address,
+                port=settings.smtp_port,
+                ca_file=settings.ca_file,
+                deadline=min(deadline, own),
+                close_later=close_later,
+            )
+        except Exception as exc:  # a server found a path we did not foresee
+            return AddressProbe(
+                address=address,
+                reachable=True,
+                error=f"the probe failed unexpectedly ({type(exc).__name__}: {exc})"[:200],
+            )
+        finally:
+            if not handed_off:
+                everyone.release()
 
     jobs: list[tuple[MxHost, asyncio.Future[AddressProbe]]] = []
     for mx in hosts:
@@ -74,6 +95,16 @@ async def probe_all(hosts: list[MxHost], settings: Settings, deadline: float) ->
         probes = by_host.get(mx.host)
         if probes:
             mx.tls = _summarise(probes)
+
+
+def _closed(gate: asyncio.Semaphore) -> Callable[[asyncio.Task[None]], None]:
+    def done(task: asyncio.Task[None]) -> None:
+        _CLOSING.discard(task)
+        gate.release()
+        if not task.cancelled():
+            task.exception()  # _close swallows what it expects; nothing else is raised
+
+    return done
 
 
 def _refused_smtp(p: AddressProbe) -> bool:

@@ -212,6 +212,10 @@ def _policy(obj: dict[str, Any], notes: Notes) -> PolicyEntry:
     ]
     successes = _count(totals.get("total-successful-session-count"), notes, "summary")
     failure_total = totals.get("total-failure-session-count")
+    if totals:  # (a summary left out altogether is said above)
+        for name in ("total-successful-session-count", "total-failure-session-count"):
+            if totals.get(name) is None:
+                notes.missing("policy summary", name, wheres="policy summaries")
     failures = _count(failure_total, notes, "summary")
     detailed = sum(d.count for d in details)
     if failure_total is None and details:
@@ -251,6 +255,7 @@ def _detail(obj: dict[str, Any], notes: Notes) -> FailureDetail:
         ("receiving-mx-hostname", detail.mx_host),
         ("receiving-ip", detail.receiving_ip),
         ("sending-mta-ip", detail.sending_ip),
+        ("failed-session-count", obj.get("failed-session-count")),
     ):
         if value is None:
             notes.missing("failure detail", name)

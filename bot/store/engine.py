@@ -115,6 +115,15 @@ class Store:
             await conn.execute(sa.text("SELECT 1"))
         return Probed(True, {"dialect": self.dialect})
 
+    async def serialise(self, conn: AsyncConnection, name: str) -> None:
+        """Within a write transaction: wait for any other transaction (of any instance)
+        serialised under `name` to end first. On PostgreSQL a transaction-scoped advisory
+        lock; SQLite has one writer already."""
+        if not self.is_sqlite:
+            await conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name}
+            )
+
     def insert(self, table: sa.Table) -> Any:
         """INSERT that can say ON CONFLICT DO NOTHING on either database."""
         if self.is_sqlite:

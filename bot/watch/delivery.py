@@ -145,6 +145,12 @@ class Deliverer:
                     backoff,
                 )
                 wait, backoff = backoff, min(backoff * 2, 30.0)
+            except Exception:
+                # A bug (an odd payload, an unexpected answer): logged, and delivery goes on.
+                # Rows claimed by the broken pass stay `sending` until their lease runs out,
+                # then become `unconfirmed`: never posted twice.
+                log.exception("alert delivery pass failed; retry_in=%.0fs", backoff)
+                wait, backoff = backoff, min(backoff * 2, 30.0)
             if wait > 0:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
@@ -172,21 +178,30 @@ class Deliverer:
 
     async def _deliver(self, row: AlertRow) -> str:
         """Post one claimed alert: "posted", "retry", "failed" or "closed" (paused)."""
-        token = await self.tokens.bot_token(row.team_id, row.enterprise_id)
+        try:
+            token = await self.tokens.bot_token(row.team_id, row.enterprise_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # nothing was posted: retried later (not left to expire)
+            log.warning("alert token lookup failed id=%s error=%s", row.id, type(exc).__name__)
+            return await self._retry_or_fail(row, f"token:{type(exc).__name__}")
         if token is None:
             await self._close(row, "no_token", workspace=True)
             return "closed"
         thread_ts: str | None = None
         openers: list[AlertRow] = []
         if row.kind == RECOVERED:
-            async with self.store.read() as conn:
-                openers = await alerts.openers(
-                    conn,
-                    team_id=row.team_id,
-                    channel_id=row.channel_id,
-                    domain=row.domain,
-                    incidents=[*row.resolves, *([row.thread_of] if row.thread_of else [])],
-                )
+            try:
+                async with self.store.read() as conn:
+                    openers = await alerts.openers(
+                        conn,
+                        team_id=row.team_id,
+                        channel_id=row.channel_id,
+                        domain=row.domain,
+                        incidents=[*row.resolves, *([row.thread_of] if row.thread_of else [])],
+                    )
+            except TRANSIENT_ERRORS as exc:  # nothing was posted: retried later
+                return await self._retry_or_fail(row, type(exc).__name__)
             parent = next((o for o in openers if o.incident == row.thread_of), None)
             waiting = parent is not None and parent.status in (alerts.PENDING, alerts.SENDING)
             if waiting and row.attempts < MAX_ATTEMPTS:
@@ -294,8 +309,8 @@ class Deliverer:
         for alert in opened:
             if alert.status != alerts.POSTED or not alert.message_ts:
                 continue
-            update = build_resolved(alert.payload, status=status, when=when)
             try:
+                update = build_resolved(alert.payload, status=status, when=when)
                 await self.client.chat_update(
                     token=token, channel=alert.channel_id, ts=alert.message_ts, **update
                 )

@@ -3,7 +3,8 @@
 `detect(previous, new, seq)` returns the new state (with its incidents
 updated) and the events, in the order they are posted:
 
-- `worse`: the status got worse (pass → warn, pass → fail, warn → fail). It
+- `worse`: the status got worse (pass → warn, pass → fail, warn → fail), or a usable
+  policy stopped being usable (whatever the status was). It
   names the new findings that no more specific event below explains; when
   they all are explained, the first specific event carries the news instead.
 - `mode_changed`: the usable policy's mode differs from the one senders
@@ -210,7 +211,10 @@ def _status_events(
     was, now = STATUS_RANK[previous.status], STATUS_RANK[new.status]
     incidents = list(previous.incidents)
     counter, last = previous.incident_seq, previous.last_incident
-    if now > was:
+    # A usable policy that stops being usable is `worse` even when the status was already
+    # `fail` (an MX was broken, say): senders' caches of it start running out now.
+    lost_policy = previous.usable and not new.usable
+    if now > was or lost_policy:
         counter += 1
         incidents.append(Incident(counter, new.status))
         last = counter

@@ -95,6 +95,9 @@ class WatchService:
         out = Added()
         now = self.clock()
         async with self.store.write() as conn:
+            # Count and insert as one, across instances: two people adding watches at once
+            # must not pass the workspace's limit together, nor both create a new domain.
+            await self.store.serialise(conn, "mtasts-watch-add")
             existing = await watches.find(conn, where.team_id, where.channel_id, baselines)
             new = [d for d in baselines if d not in existing]
             count = await watches.count_team(conn, where.team_id)

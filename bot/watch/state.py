@@ -159,7 +159,9 @@ def cert_identity(cert: CertInfo) -> str:
 
 def _certs(report: Report) -> tuple[CertState, ...]:
     seen: dict[tuple[str, str], CertState] = {}
-    if report.fetch is not None and report.fetch.cert is not None:
+    policy_cert_valid = not any(f.code == "policy_tls_invalid" for f in report.findings)
+    if report.fetch is not None and report.fetch.cert is not None and policy_cert_valid:
+        # (an invalid one, read for the details view, is an error finding, not an expiry)
         host = f"mta-sts.{report.domain}"
         c = report.fetch.cert
         seen[(cert_identity(c), "policy")] = CertState(

@@ -173,3 +173,30 @@ def test_every_rfc_result_type_and_an_unknown_one() -> None:
     assert len(kinds) == 12
     assert kinds.pop("certificate-revoked") is False
     assert all(kinds.values())
+
+
+def test_missing_session_counts_are_said_not_silently_zero() -> None:
+    from bot.reports.model import Notes
+    from bot.reports.parse import parse_value
+
+    report = {
+        "organization-name": "Example Mail",
+        "date-range": {"start-datetime": "2026-12-01T00:00:00Z"},
+        "report-id": "r1",
+        "policies": [
+            {
+                "policy": {"policy-type": "sts", "policy-domain": "example.com"},
+                "summary": {"total-failure-session-count": 3},
+                "failure-details": [
+                    {"result-type": "certificate-expired", "failed-session-count": 3},
+                    {"result-type": "validation-failure"},
+                ],
+            }
+        ],
+    }
+    notes = Notes()
+    parsed = parse_value(report, "r.json", notes)
+    assert not isinstance(parsed, str)
+    sentences = notes.sentences()
+    assert "1 policy summary without total-successful-session-count" in sentences
+    assert "1 failure detail without failed-session-count" in sentences

@@ -158,6 +158,20 @@ def test_policy_that_stops_being_usable_is_worse_not_changed() -> None:
     assert line.state.policy.mode == "enforce"
 
 
+def test_policy_that_stops_being_usable_while_already_failing_is_worse() -> None:
+    # A failing domain (an MX certificate is invalid) whose policy then breaks too: the
+    # status stays `fail`, but senders' caches now start to run out: that is `worse`.
+    line = Timeline(make(findings=[("mx_cert_invalid", MX2)]))
+    broken = [("mx_cert_invalid", MX2), ("policy_http_status", DOMAIN)]
+    events = line.then(make(mode=None, findings=broken))
+    assert kinds(events) == [WORSE]
+    assert (events[0].before, events[0].after) == ("fail", "fail")
+    assert [k.code for k in events[0].findings] == ["policy_http_status"]
+    assert events[0].incident == 1
+    # ... once: the next check of the same broken state says nothing new
+    assert line.then(make(mode=None, findings=broken, checked_at="2026-11-30T11:00:00Z")) == []
+
+
 def test_policy_edit_that_breaks_coverage_is_one_alert() -> None:
     line = Timeline(make())
     edited = policy_text("enforce", [MX1])
@@ -192,6 +206,17 @@ def test_a_failed_mx_lookup_is_not_a_change_of_hosts() -> None:
 )
 def test_thresholds(days: int | None, threshold: int | None) -> None:
     assert cert_threshold(days) == threshold
+
+
+def test_an_invalid_policy_certificate_is_worse_not_expiring() -> None:
+    # The policy host now serves an expired certificate (read for the details view): that
+    # is `worse` (policy_tls_invalid), not "expires in less than a day".
+    line = Timeline(make())
+    events = line.then(
+        make(mode=None, policy_days=-2, findings=[("policy_tls_invalid", f"mta-sts.{DOMAIN}")])
+    )
+    assert kinds(events) == [WORSE]
+    assert line.state.certs == tuple(c for c in line.state.certs if c.where != "policy")
 
 
 def test_a_certificate_is_announced_once_per_threshold() -> None:

@@ -25,7 +25,7 @@ from bot.store.url import DatabaseUrl, parse
 from bot.store.watches import Conversation
 from bot.testbed.bed import Testbed
 from bot.watch.config import WatchConfig
-from bot.watch.delivery import Deliverer
+from bot.watch.delivery import BACKOFF_CAP, Deliverer, Pass
 from bot.watch.scheduler import Scheduler
 from bot.watch.service import WatchService
 
@@ -326,3 +326,53 @@ async def test_with_watch_off_only_alerts_are_delivered(sqlite_store: Store) -> 
     finally:
         await service.stop()
     assert checker.calls == {}
+
+
+async def test_an_unexpected_error_in_delivery_does_not_end_it(sqlite_store: Store) -> None:
+    """A bug hit while delivering (not database trouble) is logged, and delivery goes on:
+    otherwise no alert of this instance would be posted again until a restart."""
+    passes: list[str] = []
+
+    class Buggy(Deliverer):
+        async def deliver_due(self) -> Pass:
+            if not passes:
+                passes.append("broke")
+                self.wake()  # (no pause before the next pass, for the test)
+                raise KeyError("a bug")
+            passes.append("delivered")
+            self.stop()
+            return Pass()
+
+    deliverer = Buggy(sqlite_store, None, SingleWorkspaceToken("xoxb-test-0000-secret-token"))  # type: ignore[arg-type]
+    await asyncio.wait_for(deliverer.run(), timeout=30)
+    assert passes == ["broke", "delivered"]
+
+
+async def test_a_token_lookup_that_fails_once_delays_the_alert_and_loses_nothing(
+    app: WatchApp,
+) -> None:
+    """The token of a workspace (an installation store, with OAuth) not available for a
+    moment: nothing was posted, so the alert is retried, not left to expire unposted."""
+    d = await app.serve(healthy(fresh_domain("tokens")))
+    await app.watch(d)
+    await app.serve(healthy(d, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+    app.clock.advance(1.5 * HOUR)
+    await app.scheduler.tick()
+
+    class Flaky:
+        calls = 0
+
+        async def bot_token(self, team_id: str, enterprise_id: str | None) -> str | None:
+            Flaky.calls += 1
+            if Flaky.calls == 1:
+                raise ConnectionResetError("installation store went away")
+            return "xoxb-test-0000-secret-token"
+
+    deliverer = Deliverer(app.store, app.h.app.client, Flaky(), clock=app.clock)
+    assert (await deliverer.deliver_due()).retried == 1
+    assert app.alerts() == []
+    app.clock.advance(BACKOFF_CAP + 1)
+    assert (await deliverer.deliver_due()).posted == 1
+    (row,) = await ledger(app, "C0GENERAL", d)
+    assert row.status == "posted"
+    assert len(app.alerts()) == 1

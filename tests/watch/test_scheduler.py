@@ -11,6 +11,7 @@ import asyncio
 import pytest
 from fakes import Checker, Clock
 from reports import make
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store import alerts, domains, watches
 from bot.store.engine import Store
@@ -200,3 +201,36 @@ async def test_a_baseline_of_a_watched_domain_alerts_its_other_watchers(store: S
     assert added.alerts == 1
     assert [r.kind for r in await ledger(store, HERE, "a.example")] == ["worse"]
     assert await ledger(store, THERE, "a.example") == []  # the newcomer saw it in its baseline
+
+
+async def test_racing_instances_never_pass_the_limit_together(pg_store: Store) -> None:
+    """Two instances (two engines on one PostgreSQL) adding watches for one workspace at
+    the same moment: the limit holds, and a domain both add is stored once."""
+    url = pg_store.engine.url
+    other = Store(create_async_engine(url))
+    try:
+        config = WatchConfig(interval=HOUR, limit=3)
+        one = WatchService(pg_store, config, clock=Clock())
+        two = WatchService(other, config, clock=Clock())
+        names = ("a.x", "b.x", "shared.x")
+
+        async def add(service: WatchService, channel: str, first: str) -> object:
+            try:
+                return await service.add(
+                    Conversation("T1", channel),
+                    user="U1",
+                    baselines={n: make(n) for n in (first, "shared.x")},
+                )
+            except LimitReached as exc:
+                return exc
+
+        outcomes = await asyncio.gather(
+            *(add(s, c, n) for s, c, n in ((one, "C1", names[0]), (two, "C2", names[1])))
+        )
+        assert sum(isinstance(o, LimitReached) for o in outcomes) == 1
+        assert await one.count_team("T1") == 2
+        async with pg_store.read() as conn:
+            stored = await domains.get_many(conn, names)
+        assert "shared.x" in stored
+    finally:
+        await other.close()

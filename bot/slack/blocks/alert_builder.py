@@ -117,10 +117,15 @@ def _worse(event: Event, previous: DomainState, report: Report) -> Built:
     d = report.domain
     before, after = _words(event.before), _words(event.after)
     new = _findings(report, event.findings)
-    title = f":rotating_light: {d} got worse: {before} → {after}"
     count = f"{len(event.findings)} new problem{'s' if len(event.findings) != 1 else ''}"
-    text = f"{d} got worse: {before} → {after} ({count})"
-    changed = f"*Status:* {before} → *{after}*. New since the last check: {count}."
+    if event.before == event.after:  # still failing, and now the policy is not usable either
+        title = f":rotating_light: {d}: the policy is no longer usable"
+        text = f"{d}: the policy is no longer usable, still {after} ({count})"
+        changed = f"*Status:* still *{after}*, and the policy is no longer usable: {count}."
+    else:
+        title = f":rotating_light: {d} got worse: {before} → {after}"
+        text = f"{d} got worse: {before} → {after} ({count})"
+        changed = f"*Status:* {before} → *{after}*. New since the last check: {count}."
     body = [section(changed), section(_meaning(report))]
     if previous.usable and report.mode is None:
         body.append(section(_sender_cache(previous, report)))

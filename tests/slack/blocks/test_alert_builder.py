@@ -100,6 +100,20 @@ def test_worse_when_the_policy_stops_being_usable_dates_the_senders_cache() -> N
     assert "mode `enforce`, last fetched 2026-11-30 10:00 UTC, max_age 7 days" in body
 
 
+def test_worse_when_a_failing_domain_loses_its_policy_dates_the_senders_cache() -> None:
+    broken_mx = ("mx_cert_invalid", f"mx2.{DOMAIN}")
+    after = make(
+        mode=None,
+        findings=[broken_mx, ("policy_http_status", DOMAIN)],
+        checked_at="2026-12-01T09:00:00Z",
+    )
+    payload, event, _ = alert(make(findings=[broken_mx]), after, "worse")
+    assert (event.before, event.after) == ("fail", "fail")
+    assert payload["blocks"][0]["text"]["text"].endswith("the policy is no longer usable")
+    assert "still *failing*, and the policy is no longer usable" in text(payload)
+    assert "*Until about 2026-12-07 10:00 UTC*" in text(payload)
+
+
 # -- recovered ---------------------------------------------------------------------------
 
 
