@@ -9,17 +9,9 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from manifest_schema import SHARED, schema
 
 REPO = Path(__file__).parents[2]
-# The project's shared folder sits beside the checkout (or beside the worktrees' folder).
-SCHEMA = next(
-    (
-        folder / "shared/data/slack-manifest.schema.json"
-        for folder in REPO.parents
-        if (folder / "shared/data/slack-manifest.schema.json").exists()
-    ),
-    REPO.parent / "shared/data/slack-manifest.schema.json",
-)
 MANIFEST = REPO / "manifest.yml"
 
 
@@ -31,19 +23,19 @@ def manifest() -> dict[str, Any]:
 
 
 def test_valid_against_slack_schema(manifest: dict[str, Any]) -> None:
-    if not SCHEMA.exists():
-        pytest.skip(f"Slack manifest schema not found at {SCHEMA}")
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    jsonschema.validate(manifest, schema)
+    jsonschema.validate(manifest, schema())
+
+
+def test_the_vendored_schema_is_the_projects() -> None:
+    if SHARED is None:
+        pytest.skip("no shared/ folder beside this checkout to compare the vendored schema with")
+    assert json.loads(SHARED.read_text(encoding="utf-8")) == schema()
 
 
 def test_schema_would_catch_a_broken_manifest(manifest: dict[str, Any]) -> None:
-    if not SCHEMA.exists():
-        pytest.skip(f"Slack manifest schema not found at {SCHEMA}")
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     broken = dict(manifest, settings={**manifest["settings"], "socket_mode": "yes"})
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(broken, schema)
+        jsonschema.validate(broken, schema())
 
 
 def test_declares_the_command(manifest: dict[str, Any]) -> None:

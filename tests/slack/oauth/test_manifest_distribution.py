@@ -4,7 +4,6 @@ still valid, and the install asks for exactly the manifest's bot scopes."""
 from __future__ import annotations
 
 import copy
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,20 +11,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from manifest_schema import schema as manifest_schema
 
 from bot.slack.oauth.flow import BOT_SCOPES
 from bot.slack.oauth.pages import REDIRECT_PATH
 
 REPO = Path(__file__).parents[3]
 MANIFEST = REPO / "manifest.yml"
-SCHEMA = next(
-    (
-        folder / "shared/data/slack-manifest.schema.json"
-        for folder in REPO.parents
-        if (folder / "shared/data/slack-manifest.schema.json").exists()
-    ),
-    None,
-)
 HOST = "https://mtasts.example.com"
 
 
@@ -61,9 +53,7 @@ def test_the_comments_name_the_redirect_url_install_page_and_rotation() -> None:
 
 
 def test_the_distributed_manifest_is_valid() -> None:
-    if SCHEMA is None:
-        pytest.skip("Slack manifest schema not found beside the checkout")
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    schema = manifest_schema()
     jsonschema.validate(_distributed(_manifest()), schema)
     broken = _distributed(_manifest())
     broken["oauth_config"]["redirect_urls"] = "not a list"
