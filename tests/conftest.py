@@ -50,6 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist worker: the main process hogs
+        return
     count = int(session.config.getoption("--cpu-hog") or 0)
     hogs = [subprocess.Popen([sys.executable, "-c", _HOG]) for _ in range(count)]
     session.config.stash[_HOGS] = hogs

@@ -2,7 +2,7 @@
 timings shortened for tests and benches.
 
 The same code path as `mtasts serve` (bot.slack.serve.run, configured from the
-environment), except that the watch interval and the scheduler's lease are
+environment), except that the watch interval, the scheduler's lease and its idle pause are
 given here, below what production settings allow (MTASTS_WATCH_INTERVAL is at
 least 60 s; the lease is not a setting at all): the multi-instance tests
 (tests/watch/test_watch_instances.py) and bench.multi_instance use it so that
@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, help="seconds between checks of a domain")
     parser.add_argument("--lease", type=float, help="seconds a claim holds")
     parser.add_argument("--concurrency", type=int, help="watch checks at once")
+    parser.add_argument("--idle", type=float, help="longest pause between looks when idle")
     args = parser.parse_args(argv)
     config = WatchConfig.from_env()
     changes = {
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
             ("interval", args.interval),
             ("lease", args.lease),
             ("concurrency", args.concurrency),
+            ("idle", args.idle),
         )
         if value is not None
     }

@@ -21,6 +21,7 @@ DEFAULT_LIMIT = 200
 MAX_LIMIT = 100_000
 DEFAULT_CONCURRENCY = 32
 MAX_CONCURRENCY = 200
+DEFAULT_IDLE = 5.0  # seconds between the scheduler's looks at the database when nothing is due
 DEFAULT_LEASE = 120.0  # seconds a scheduler's claim on a domain holds: more than a check's run
 _ON = frozenset({"on", "1", "true", "yes"})
 _OFF = frozenset({"off", "0", "false", "no"})
@@ -36,6 +37,10 @@ class WatchConfig:
     # How long a claim holds before another instance may take the domain (an instance that
     # died mid-check). Not read from the environment: tests shorten it with the interval.
     lease: float = DEFAULT_LEASE
+    # Longest pause between the scheduler's looks at the database when nothing is due (it
+    # wakes sooner for a domain due sooner). Not read from the environment either: other
+    # instances' changes come with no event, and tests shorten it to see them at once.
+    idle: float = DEFAULT_IDLE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WatchConfig:

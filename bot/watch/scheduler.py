@@ -44,7 +44,6 @@ from bot.watch.recording import Prepared, Recorded, apply, prepare, record_check
 CheckFn = Callable[[str], Awaitable[Report]]
 Clock = Callable[[], float]
 
-MAX_IDLE = 5.0  # seconds between looks at the database when nothing is due (other instances)
 CLAIM_BATCH = 500  # domains claimed at most per round of tick()
 RETRY_DELAYS = (0.5, 2.0, 5.0)  # pauses before writing a result again after a database error
 CLAIM_BACKOFF_CAP = 30.0
@@ -324,11 +323,11 @@ class Scheduler:
                     if free > 0 and (since >= CLAIM_SPACING or not self._busy):
                         self._last_claim = time.monotonic()
                         claimed = await self._claim(free)
-                        wait = MAX_IDLE if len(claimed) == free else await self._idle()
+                        wait = self.config.idle if len(claimed) == free else await self._idle()
                     elif free > 0:
                         wait = CLAIM_SPACING - since  # claim again shortly, with more room
                     else:
-                        wait = MAX_IDLE  # woken when a slot frees
+                        wait = self.config.idle  # woken when a slot frees
                     backoff = 1.0
                 except TRANSIENT_ERRORS as exc:
                     log.warning(
@@ -367,8 +366,8 @@ class Scheduler:
         if self.metrics is not None:
             self.metrics.set_scheduler_lag(now - due if due is not None else 0.0)
         if due is None:
-            return MAX_IDLE
-        return min(max(due - now, 0.0), MAX_IDLE)
+            return self.config.idle
+        return min(max(due - now, 0.0), self.config.idle)
 
     async def _pause(self, seconds: float) -> None:
         if seconds <= 0:

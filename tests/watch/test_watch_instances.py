@@ -3,10 +3,10 @@ each due domain is checked by one instance, once; each alert is posted once; and
 instance is killed mid-check, the domains it held are checked by the others once its
 leases expire, nothing twice and nothing lost.
 
-The instances run bot/testbed/serve_watch.py (`mtasts serve` with a short interval and
-lease, which production settings do not allow). A round starts when the test makes every
-domain due (as the passing of an interval would), and ends when the database says every
-domain has one more check.
+The instances run bot/testbed/serve_watch.py (`mtasts serve` with a short interval,
+lease and idle pause, which production settings do not allow). A round starts when the
+test makes every domain due (as the passing of an interval would), and ends when the
+database says every domain has one more check.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ KILL_ROUND = 150  # domains due when an instance is killed
 SLOW_MX = 1.5  # seconds their MX lookups take then (under the resolver's 2 s per attempt)
 INTERVAL = 60.0
 LEASE = 4.0
+IDLE = 0.2  # the instances look for due domains this often: a round starts at once
 ROUND_TIMEOUT = 120.0
 CHECK_LINE = re.compile(r"watch check domain=(\S+) .*?outcome=recorded")
 
@@ -130,7 +131,7 @@ def _alert_posts(calls: list[Call]) -> list[Call]:
 async def fleet_of_three(testbed: Testbed, redis_url: str) -> AsyncIterator[Deployment]:
     await testbed.add(*(fleet(i) for i in range(COUNT)))
     args = ("-m", "bot.testbed.serve_watch", "--interval", str(INTERVAL), "--lease", str(LEASE))
-    args += ("--concurrency", "16")
+    args += ("--concurrency", "16", "--idle", str(IDLE))
     async with deployment(testbed, redis_url, count=3, args=args) as d:
         yield d
 
