@@ -129,22 +129,27 @@ async def test_uninstalling_deletes_the_installation_and_the_watches(
     d.standin.oauth.revoke("T0GAMMA")  # Slack revokes the tokens, then sends the event
     uninstalled = g.event({"type": "app_uninstalled"})
     assert (await d.send(d.instances[1], uninstalled))[0] == 200
-    async with asyncio.timeout(30):
-        while True:  # the event is handled after its ack: the database says when
-            async with d.store.read() as conn:
-                left = (
-                    await conn.execute(
-                        sa.text(
-                            "SELECT (SELECT count(*) FROM slack_installations WHERE team_id = :t)"
-                            " + (SELECT count(*) FROM slack_bots WHERE team_id = :t)"
-                            " + (SELECT count(*) FROM watches WHERE team_id = :t)"
-                        ),
-                        {"t": "T0GAMMA"},
-                    )
-                ).scalar()
-            if left == 0:
-                break
-            await asyncio.sleep(0.1)
+    try:
+        async with asyncio.timeout(30):
+            while True:  # the event is handled after its ack: the database says when
+                async with d.store.read() as conn:
+                    left = (
+                        await conn.execute(
+                            sa.text(
+                                "SELECT (SELECT count(*) FROM slack_installations"
+                                " WHERE team_id = :t)"
+                                " + (SELECT count(*) FROM slack_bots WHERE team_id = :t)"
+                                " + (SELECT count(*) FROM watches WHERE team_id = :t)"
+                            ),
+                            {"t": "T0GAMMA"},
+                        )
+                    ).scalar()
+                if left == 0:
+                    break
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        log = d.instances[1].text()
+        raise AssertionError(f"still installed; instance 1 said:\n{log}") from None
     # Another instance, asked by Gamma now, has no token for it and posts nothing.
     before = len([c for c in d.standin.calls if c.team == "T0GAMMA"])
     mention = g.mention("good.example", channel="C0GAMMA2")
