@@ -16,9 +16,11 @@ Slack's `ts` (`posted`). So:
   reading channel history would need another scope), so in that window of a
   few milliseconds an alert may be lost, never doubled;
 - `channel_not_found`, `not_in_channel`, `is_archived` or a restricted
-  channel: the conversation's watches are paused (listed as paused) and its
-  pending alerts dropped; `account_inactive`, `token_revoked`, `invalid_auth`:
-  the same for the whole workspace. Nothing more is posted there.
+  channel: retried with backoff like a 5xx (one such answer may be Slack's
+  glitch); the third in a row is final: the conversation's watches are paused
+  (listed as paused) and its pending alerts dropped. `account_inactive`,
+  `token_revoked`, `invalid_auth`: the same for the whole workspace. Nothing
+  more is posted there.
 
 `recovered` is posted in the thread of the alert that opened the incident
 (waiting for that alert to be posted first), and each alert of an incident it
@@ -64,6 +66,10 @@ RETRYABLE = frozenset(
 )
 SEND_LEASE = 60.0  # seconds a claimed alert may take to post (the client's timeout is 15 s)
 MAX_ATTEMPTS = 10  # then the alert is given up (failed)
+# Slack's answers that the conversation (or workspace) is closed to the bot are retried
+# with backoff too (one may be a glitch of Slack's); the GONE_ATTEMPTS-th in a row is taken
+# as final: the watches there are paused and nothing more is said.
+GONE_ATTEMPTS = 3
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
 WAIT_FOR_OPENER = 5.0  # seconds a `recovered` waits for its opening alert to be posted
@@ -245,11 +251,10 @@ class Deliverer:
         response = exc.response
         error = str(response.get("error") or "unknown_error") if response is not None else "unknown"
         status = getattr(response, "status_code", 200) if response is not None else 0
-        if error in CONVERSATION_GONE:
-            await self._close(row, error, workspace=False)
-            return "closed"
-        if error in WORKSPACE_GONE:
-            await self._close(row, error, workspace=True)
+        if error in CONVERSATION_GONE or error in WORKSPACE_GONE:
+            if row.attempts < GONE_ATTEMPTS:
+                return await self._retry_or_fail(row, error)
+            await self._close(row, error, workspace=error in WORKSPACE_GONE)
             return "closed"
         if error in RETRYABLE or status == 429 or status >= 500:
             return await self._retry_or_fail(row, error)

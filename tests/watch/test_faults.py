@@ -1,7 +1,8 @@
 """Faults: Slack refusing or failing alert posts, a crash mid-post, the database locked or gone.
 
 Every alert is posted at most once; nothing recorded is lost; a conversation the
-bot cannot post in any more is paused (and shown as paused), not retried for ever.
+bot cannot post in any more (Slack says so three times in a row) is paused (and shown as
+paused), not retried for ever.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.store.url import DatabaseUrl, parse
 from bot.store.watches import Conversation
 from bot.testbed.bed import Testbed
 from bot.watch.config import WatchConfig
-from bot.watch.delivery import BACKOFF_CAP, Deliverer, Pass
+from bot.watch.delivery import BACKOFF_CAP, GONE_ATTEMPTS, Deliverer, Pass
 from bot.watch.scheduler import Scheduler
 from bot.watch.service import WatchService
 
@@ -76,12 +77,38 @@ async def test_429_and_500_are_retried_with_backoff_and_posted_once(app: WatchAp
     assert (row.status, row.attempts) == ("posted", 3)
 
 
+async def refused_until_paused(app: WatchApp, error: str, d: str) -> None:
+    """Slack answers `error` to every post: retried with backoff, then taken as final."""
+    for _ in range(GONE_ATTEMPTS):
+        app.h.standin.fail_once("chat.postMessage", error)
+    await change_and_check(app, d)  # the first attempt
+    for _ in range(GONE_ATTEMPTS - 1):
+        (row,) = await ledger(app, "C0LOST", d)
+        assert (row.status, row.last_error) == ("pending", error)  # backing off
+        app.clock.advance(BACKOFF_CAP)
+        await app.deliverer.deliver_due()
+
+
+async def test_one_channel_not_found_is_retried_and_the_alert_posted(app: WatchApp) -> None:
+    d = await app.serve(healthy(fresh_domain("glitch")))
+    await app.watch(d, channel="C0GLITCH")
+    app.h.standin.fail_once("chat.postMessage", "channel_not_found")
+    await change_and_check(app, d)
+    assert app.alerts() == []
+    (row,) = await ledger(app, "C0GLITCH", d)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "channel_not_found")
+    app.clock.advance(3.0)  # the first backoff: 2-3 s
+    assert (await app.deliverer.deliver_due()).posted == 1
+    assert len(app.alerts()) == 1
+    (listed,) = await app.service.of_conversation(Conversation(app.h.slack.team_id, "C0GLITCH"))
+    assert not listed.paused
+
+
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived"])
 async def test_a_conversation_the_bot_lost_is_paused(app: WatchApp, error: str) -> None:
     d = await app.serve(healthy(fresh_domain("lost")))
     await app.watch(d, channel="C0LOST")
-    app.h.standin.fail_once("chat.postMessage", error)
-    await change_and_check(app, d)
+    await refused_until_paused(app, error, d)
     assert app.alerts() == []
     (row,) = await ledger(app, "C0LOST", d)
     assert (row.status, row.last_error) == ("failed", error)
@@ -105,9 +132,8 @@ async def test_a_conversation_the_bot_lost_is_paused(app: WatchApp, error: str) 
 
 async def test_app_home_shows_a_paused_watch(app: WatchApp) -> None:
     d = await app.serve(healthy(fresh_domain("homepaused")))
-    await app.watch(d, channel="C0ARCHIVED")
-    app.h.standin.fail_once("chat.postMessage", "is_archived")
-    await change_and_check(app, d)
+    await app.watch(d, channel="C0LOST")
+    await refused_until_paused(app, "is_archived", d)
     opened = {"type": "app_home_opened", "user": "U0CALLER", "tab": "home", "channel": "D0X"}
     await app.h.send(app.h.slack.event(opened))
     await app.h.idle()
@@ -120,8 +146,13 @@ async def test_an_inactive_bot_account_pauses_the_whole_workspace(app: WatchApp)
     two = await app.serve(healthy(fresh_domain("inactive")))
     await app.watch(one, channel="C0A")
     await app.watch(two, channel="C0B")
-    app.h.standin.fail_once("chat.postMessage", "account_inactive")
+    for _ in range(GONE_ATTEMPTS):
+        app.h.standin.fail_once("chat.postMessage", "account_inactive")
     await change_and_check(app, one)
+    for _ in range(GONE_ATTEMPTS - 1):
+        assert not any(r.paused for r in await app.service.of_team(app.h.slack.team_id))
+        app.clock.advance(BACKOFF_CAP)
+        await app.deliverer.deliver_due()
     rows = await app.service.of_team(app.h.slack.team_id)
     assert {(r.domain, r.paused_reason) for r in rows} == {
         (one, "account_inactive"),
