@@ -92,10 +92,31 @@ async def of_team(
 
 
 async def count_team(conn: AsyncConnection, team_id: str) -> int:
+    """How many watches the workspace has (a domain watched in two conversations: two)."""
     result = await conn.execute(
         sa.select(sa.func.count()).select_from(w).where(w.c.team_id == team_id)
     )
     return int(result.scalar() or 0)
+
+
+async def count_team_domains(conn: AsyncConnection, team_id: str) -> int:
+    """How many domains the workspace watches, each once however many conversations watch
+    it: what MTASTS_WATCH_LIMIT bounds."""
+    result = await conn.execute(
+        sa.select(sa.func.count(sa.distinct(w.c.domain))).where(w.c.team_id == team_id)
+    )
+    return int(result.scalar() or 0)
+
+
+async def team_watches(conn: AsyncConnection, team_id: str, domains: Iterable[str]) -> set[str]:
+    """Those of `domains` the workspace watches already, in any conversation."""
+    names = list(domains)
+    if not names:
+        return set()
+    result = await conn.execute(
+        sa.select(w.c.domain).where(w.c.team_id == team_id, w.c.domain.in_(names)).distinct()
+    )
+    return {r.domain for r in result}
 
 
 async def find(

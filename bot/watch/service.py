@@ -79,8 +79,15 @@ class WatchService:
             return await watches.of_team(conn, team_id, limit=limit)
 
     async def count_team(self, team_id: str) -> int:
+        """The workspace's watches (rows: a domain watched in two conversations counts twice)."""
         async with self.store.read() as conn:
             return await watches.count_team(conn, team_id)
+
+    async def usage(self, team_id: str, names: Iterable[str]) -> tuple[int, list[str]]:
+        """What counts against the limit: (domains the workspace watches, those of `names`
+        it watches nowhere yet)."""
+        async with self.store.read() as conn:
+            return await _usage(conn, team_id, names)
 
     async def find(self, where: Conversation, names: Iterable[str]) -> dict[str, WatchRow]:
         async with self.store.read() as conn:
@@ -100,8 +107,8 @@ class WatchService:
             await self.store.serialise(conn, "mtasts-watch-add")
             existing = await watches.find(conn, where.team_id, where.channel_id, baselines)
             new = [d for d in baselines if d not in existing]
-            count = await watches.count_team(conn, where.team_id)
-            if new and count + len(new) > self.config.limit:
+            count, new_here = await _usage(conn, where.team_id, new)
+            if new_here and count + len(new_here) > self.config.limit:
                 raise LimitReached(count, self.config.limit)
             rows = await domains.get_many(conn, baselines)
             for name, report in baselines.items():
@@ -234,3 +241,12 @@ class WatchService:
             task.cancel()  # (no-op for those already done)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+async def _usage(
+    conn: AsyncConnection, team_id: str, names: Iterable[str]
+) -> tuple[int, list[str]]:
+    wanted = list(names)
+    known = await watches.team_watches(conn, team_id, wanted)
+    count = await watches.count_team_domains(conn, team_id)
+    return count, [name for name in wanted if name not in known]

@@ -175,6 +175,15 @@ async def test_the_limit_is_per_workspace_and_stores_nothing_past_it(store: Stor
     assert (await service.add(THERE, user="U2", baselines={"c.x": make("c.x")})).added == ["c.x"]
     again = await service.add(HERE, user="U1", baselines={"a.x": make("a.x"), "e.x": make("e.x")})
     assert (again.added, again.already) == (["e.x"], ["a.x"])
+    # the limit counts domains: at 3 of 3, one watched here already costs nothing elsewhere
+    elsewhere = Conversation("T1", "C2")
+    assert (await service.add(elsewhere, user="U1", baselines={"a.x": make("a.x")})).added == [
+        "a.x"
+    ]
+    assert await service.usage("T1", ["a.x", "f.x"]) == (3, ["f.x"])
+    assert await service.count_team("T1") == 4  # watches: a.x is watched twice
+    with pytest.raises(LimitReached):
+        await service.add(elsewhere, user="U1", baselines={"f.x": make("f.x")})
 
 
 async def test_unwatching_the_last_watch_forgets_the_domain(store: Store) -> None:
@@ -209,7 +218,7 @@ async def test_racing_instances_never_pass_the_limit_together(pg_store: Store) -
     url = pg_store.engine.url
     other = Store(create_async_engine(url))
     try:
-        config = WatchConfig(interval=HOUR, limit=3)
+        config = WatchConfig(interval=HOUR, limit=2)  # the second's new domain is the third
         one = WatchService(pg_store, config, clock=Clock())
         two = WatchService(other, config, clock=Clock())
         names = ("a.x", "b.x", "shared.x")

@@ -23,14 +23,22 @@ HOME_ROWS = MAX_MODAL_BLOCKS - 8  # a Home tab holds 100 blocks: keep room for t
 
 
 def build_home(
-    rows: Sequence[WatchRow], *, now: float, interval: float, limit: int, total: int | None = None
+    rows: Sequence[WatchRow],
+    *,
+    now: float,
+    interval: float,
+    limit: int,
+    total: int | None = None,
+    domains: int | None = None,
 ) -> dict[str, Any]:
-    """The Home view for this workspace (`total`: how many watches exist, if more than rows)."""
+    """The Home view for this workspace (`total`: how many watches exist, if more than rows;
+    `domains`: how many domains they watch, what the limit counts)."""
     count = total if total is not None else len(rows)
+    watched = domains if domains is not None else len({row.domain for row in rows})
     blocks: list[Block] = [
         header("MTA-STS watches"),
         section(
-            f"This workspace watches *{count}* of at most {limit} domains. I check each "
+            f"This workspace watches *{watched}* of at most {limit} domains. I check each "
             f"{interval_words(interval)} and post in the conversation that watches it when its "
             "status gets worse or recovers, its mode or policy changes, its MX hosts change, or "
             "a certificate nears expiry."

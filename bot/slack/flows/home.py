@@ -25,12 +25,14 @@ async def publish_home(
         return
     rows = await watch.of_team(team, limit=HOME_ROWS)
     total = await watch.count_team(team) if len(rows) >= HOME_ROWS else len(rows)
+    domains, _ = await watch.usage(team, ())
     view = build_home(
         rows,
         now=watch.clock(),
         interval=watch.config.interval,
         limit=watch.config.limit,
         total=total,
+        domains=domains,
     )
     record.note(watches=total)
     try:

@@ -167,10 +167,10 @@ async def watch_domains(
     already = [d for d in parsed.domains if d in existing and not existing[d].paused]
     wanted = [d for d in parsed.domains if d not in already]
     new = [d for d in wanted if d not in existing]
-    count = await watch.count_team(asker.team)
-    if new and count + len(new) > watch.config.limit:
+    count, new_here = await watch.usage(asker.team, new)  # the limit counts domains
+    if new_here and count + len(new_here) > watch.config.limit:
         record.outcome = "limit"
-        await tell(build_limit_reached(count=count, limit=watch.config.limit, wanted=new))
+        await tell(build_limit_reached(count=count, limit=watch.config.limit, wanted=new_here))
         return
     baselines, more = await _baselines(services, record, wanted, asker)
     problems += more

@@ -141,6 +141,16 @@ def test_home_lists_the_workspace_with_channels_and_unwatch_buttons() -> None:
     ]
 
 
+def test_home_counts_domains_against_the_limit_not_watches() -> None:
+    rows = [row("a.example", "C0ONE"), row("a.example", "C0TWO"), row("b.example", "C0TWO")]
+    assert "watches *2* of at most 200 domains" in text(
+        build_home(rows, now=NOW, interval=3600, limit=200)
+    )
+    many = build_home(rows, now=NOW, interval=3600, limit=200, total=150, domains=120)
+    assert "watches *120* of at most 200 domains" in text(many)
+    assert "…and 147 more" in text(many)  # the watches not shown
+
+
 def test_home_stays_within_a_hundred_blocks() -> None:
     rows = [row(f"d{i}.example") for i in range(150)]
     view = build_home(rows, now=NOW, interval=3600, limit=200, total=180)
