@@ -120,7 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def checker_settings(args: argparse.Namespace) -> Settings:
     """Settings from the environment, then the flags of `add_checker_flags`."""
-    settings = Settings.from_env(validate=False)
+    flagged = {
+        "MTASTS_NAMESERVERS": bool(args.nameserver),
+        "MTASTS_CA_FILE": bool(args.ca_file),
+        "MTASTS_TIMEOUT": args.timeout is not None,
+    }
+    # a flag wins over its variable, even over a bad value there
+    settings = Settings.from_env(validate=False, overridden={k for k, v in flagged.items() if v})
     changes: dict[str, Any] = {}
     if args.nameserver:
         changes["nameservers"] = tuple(parse_nameserver(ns) for ns in args.nameserver)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import ssl
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from bot.checker import limits
@@ -78,14 +78,21 @@ class Settings:
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, *, validate: bool = True
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        validate: bool = True,
+        overridden: Collection[str] = (),
     ) -> Settings:
         """Read the `MTASTS_*` environment variables; raises SettingsError on bad values.
 
         With `validate=False` the caller validates after applying its own overrides
-        (command-line flags win over the environment, even over a bad value there).
+        (command-line flags win over the environment, even over a bad value there);
+        the variables named in `overridden` are not read at all.
         """
         env = os.environ if environ is None else environ
+        if overridden:
+            env = {k: v for k, v in env.items() if k not in overridden}
         kwargs: dict[str, object] = {}
         if ns := env.get("MTASTS_NAMESERVERS", "").strip():
             kwargs["nameservers"] = tuple(parse_nameserver(p) for p in ns.split(",") if p.strip())

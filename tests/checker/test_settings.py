@@ -54,3 +54,19 @@ def test_environment_is_read_and_flags_can_fix_it_later(tmp_path: Path) -> None:
 def test_timeout_outside_its_range_is_refused(value: str) -> None:
     with pytest.raises(SettingsError, match=r"seconds"):
         Settings.from_env({"MTASTS_TIMEOUT": value})
+
+
+def test_a_flag_wins_over_a_bad_value_of_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.cli import _parser, checker_settings
+
+    monkeypatch.setenv("MTASTS_TIMEOUT", "soon")
+    monkeypatch.setenv("MTASTS_NAMESERVERS", "not-an-ip")
+    args = _parser().parse_args(
+        ["check", "--timeout", "5", "--nameserver", "127.0.0.1:5353", "a.example"]
+    )
+    settings = checker_settings(args)
+    assert settings.timeout == 5
+    assert settings.nameservers == (Nameserver("127.0.0.1", 5353),)
+    # without the flag, the bad value is reported, naming the variable
+    with pytest.raises(SettingsError, match="MTASTS_TIMEOUT"):
+        checker_settings(_parser().parse_args(["check", "--nameserver", "127.0.0.1", "a.example"]))
