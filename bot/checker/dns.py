@@ -19,9 +19,11 @@ import dns._features
 # dnspython asks importlib.metadata at import time whether optional packages are
 # installed (a scan of site-packages, ~6-10 ms of every `mtasts check`): say it here,
 # before the first dnspython module that asks (this module is the checker's way in).
-# idna is one of our dependencies; DNS over HTTPS is not used (no httpx).
+# idna is one of our dependencies; DNS over HTTPS and over QUIC are not used (no httpx,
+# no aioquic).
 dns._features.force("idna", True)
 dns._features.force("doh", False)
+dns._features.force("doq", False)
 
 import dns.exception  # noqa: E402
 import dns.message  # noqa: E402
