@@ -117,6 +117,12 @@ async def test_two_workspaces_commands_and_watches_are_kept_apart(oauth_three: D
     assert ("T0BETA", "testing.example") in rows
 
 
+async def _watch_count(d: Deployment, team: str) -> int:
+    async with d.store.read() as conn:
+        query = sa.select(sa.func.count()).select_from(watches_table)
+        return int((await conn.execute(query.where(watches_table.c.team_id == team))).scalar() or 0)
+
+
 async def test_uninstalling_deletes_the_installation_and_the_watches(
     oauth_three: Deployment,
 ) -> None:
@@ -125,6 +131,11 @@ async def test_uninstalling_deletes_the_installation_and_the_watches(
     g = requests_for(d.standin, "T0GAMMA")
     await d.command(d.instances[0], "watch good.example", user="U0G", slack=g, channel_id="C0GAMMA")
     await d.standin.wait_for(lambda calls: _posts(calls, "C0GAMMA"), timeout=30)
+    # The confirmation is posted before the watch is stored (the contract): wait for the
+    # row, or an uninstall racing ahead of it would find nothing to delete.
+    async with asyncio.timeout(30):
+        while not await _watch_count(d, "T0GAMMA"):  # noqa: ASYNC110 - another process writes
+            await asyncio.sleep(0.1)
 
     d.standin.oauth.revoke("T0GAMMA")  # Slack revokes the tokens, then sends the event
     uninstalled = g.event({"type": "app_uninstalled"})
