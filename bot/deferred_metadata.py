@@ -22,7 +22,7 @@ import types
 from typing import Any
 
 NAME = "importlib.metadata"
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 class _Deferred(types.ModuleType):
@@ -31,6 +31,9 @@ class _Deferred(types.ModuleType):
     def __getattr__(self, attr: str) -> Any:  # only for attributes it does not have
         return getattr(_load(), attr)
 
+    def __dir__(self) -> list[str]:
+        return dir(_load())
+
 
 def _load() -> types.ModuleType:
     with _lock:
@@ -38,8 +41,15 @@ def _load() -> types.ModuleType:
         if current is not None and not isinstance(current, _Deferred):
             return current
         sys.modules.pop(NAME, None)
-        real = importlib.import_module(NAME)
+        try:
+            real = importlib.import_module(NAME)
+        except BaseException:
+            if current is not None:
+                sys.modules[NAME] = current
+            raise
         importlib.metadata = real
+        if current is not None:  # references to the stand-in now see all of it too
+            current.__dict__.update(real.__dict__)
         return real
 
 

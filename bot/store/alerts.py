@@ -149,6 +149,16 @@ async def retry_later(conn: AsyncConnection, alert_id: int, *, error: str, at: f
     )
 
 
+async def put_back(conn: AsyncConnection, alert_id: int, *, at: float) -> None:
+    """A claimed alert that was not attempted (one before it in its conversation was not
+    posted): pending again, due at `at`, its claim not counted as an attempt."""
+    await conn.execute(
+        sa.update(a)
+        .where(a.c.id == alert_id, a.c.status == SENDING)
+        .values(status=PENDING, next_attempt_at=at, attempts=a.c.attempts - 1)
+    )
+
+
 async def give_up(conn: AsyncConnection, alert_id: int, *, status: str, error: str) -> None:
     await conn.execute(
         sa.update(a).where(a.c.id == alert_id).values(status=status, last_error=error[:100])

@@ -70,6 +70,7 @@ MAX_ATTEMPTS = 10  # then the alert is given up (failed)
 # with backoff too (one may be a glitch of Slack's); the GONE_ATTEMPTS-th in a row is taken
 # as final: the watches there are paused and nothing more is said.
 GONE_ATTEMPTS = 3
+STREAK = " x"  # last_error of a gone refusal being retried: "channel_not_found x2"
 BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
 WAIT_FOR_OPENER = 5.0  # seconds a `recovered` waits for its opening alert to be posted
@@ -110,6 +111,7 @@ class Deliverer:
         self.backoff_base = backoff_base
         self._wake = asyncio.Event()
         self._stopping = False
+        self._retry_at: dict[int, float] = {}  # alert id -> when its retry is due (this pass)
 
     def wake(self) -> None:
         self._wake.set()
@@ -168,7 +170,7 @@ class Deliverer:
     async def _conversation(self, rows: Sequence[AlertRow], result: Pass) -> None:
         for i, row in enumerate(rows):
             if self._stopping:
-                await self._put_back(rows[i:], delay=0.0)
+                await self._put_back(rows[i:], at=self.clock())
                 return
             outcome = await self._deliver(row)
             if outcome == "posted":
@@ -178,8 +180,17 @@ class Deliverer:
                 result.retried += 1
             else:
                 result.failed += 1
-            # keep the conversation's order: what follows waits for this one
-            await self._put_back(rows[i + 1 :], delay=0.0 if outcome == "closed" else 1.0)
+            rest = rows[i + 1 :]
+            if outcome == "closed":  # claimed behind it, so missed by the drop: dropped too
+                for later in rest:
+                    await self._write(
+                        alerts.give_up, later.id, status=alerts.DROPPED, error="conversation closed"
+                    )
+                return
+            # keep the conversation's order: what follows is due with this one, not before
+            # (claims are oldest first), and was not attempted
+            at = self._retry_at.pop(row.id, self.clock())
+            await self._put_back(rest, at=at)
             return
 
     async def _deliver(self, row: AlertRow) -> str:
@@ -252,8 +263,9 @@ class Deliverer:
         error = str(response.get("error") or "unknown_error") if response is not None else "unknown"
         status = getattr(response, "status_code", 200) if response is not None else 0
         if error in CONVERSATION_GONE or error in WORKSPACE_GONE:
-            if row.attempts < GONE_ATTEMPTS:
-                return await self._retry_or_fail(row, error)
+            streak = _gone_streak(row) + 1
+            if streak < GONE_ATTEMPTS:
+                return await self._retry_or_fail(row, error, note=f"{error}{STREAK}{streak}")
             await self._close(row, error, workspace=error in WORKSPACE_GONE)
             return "closed"
         if error in RETRYABLE or status == 429 or status >= 500:
@@ -262,7 +274,8 @@ class Deliverer:
         await self._write(alerts.give_up, row.id, status=alerts.FAILED, error=error)
         return "failed"
 
-    async def _retry_or_fail(self, row: AlertRow, error: str) -> str:
+    async def _retry_or_fail(self, row: AlertRow, error: str, *, note: str | None = None) -> str:
+        """Back off and try again (`note`: what last_error records, `error` by default)."""
         if row.attempts >= MAX_ATTEMPTS:
             log.error("alert failed id=%s error=%s after %s attempts", row.id, error, row.attempts)
             await self._write(alerts.give_up, row.id, status=alerts.FAILED, error=error)
@@ -270,17 +283,18 @@ class Deliverer:
         delay = min(self.backoff_base * 2 ** (row.attempts - 1), BACKOFF_CAP)
         delay *= 1 + random.random() / 2
         log.warning("alert post failed id=%s error=%s retry_in=%.1fs", row.id, error, delay)
-        await self._retry(row, error, delay)
+        await self._retry(row, note or error, delay)
         return "retry"
 
     async def _retry(self, row: AlertRow, error: str, delay: float) -> None:
-        await self._write(alerts.retry_later, row.id, error=error, at=self.clock() + delay)
+        at = self.clock() + delay
+        self._retry_at[row.id] = at
+        await self._write(alerts.retry_later, row.id, error=error, at=at)
 
-    async def _put_back(self, rows: Sequence[AlertRow], *, delay: float) -> None:
+    async def _put_back(self, rows: Sequence[AlertRow], *, at: float) -> None:
+        """Claimed but not attempted: pending again, due at `at`, the claim not counted."""
         for row in rows:
-            await self._write(
-                alerts.retry_later, row.id, error="after an earlier alert", at=self.clock() + delay
-            )
+            await self._write(alerts.put_back, row.id, at=at)
 
     async def _close(self, row: AlertRow, error: str, *, workspace: bool) -> None:
         """The bot cannot post there: pause the watches, drop what was waiting."""
@@ -357,3 +371,11 @@ def _status_after(row: AlertRow) -> str:
     """The status a `recovered` alert reports (recorded with its payload)."""
     after = row.payload.get("after")
     return after if isinstance(after, str) else "pass"
+
+
+def _gone_streak(row: AlertRow) -> int:
+    """How many times in a row Slack last refused this alert as gone (its last_error says:
+    any other outcome in between, a 5xx say, starts the count again)."""
+    error, sep, count = (row.last_error or "").rpartition(STREAK)
+    gone = error in CONVERSATION_GONE or error in WORKSPACE_GONE
+    return int(count) if sep and gone and count.isdigit() else 0

@@ -82,9 +82,9 @@ async def refused_until_paused(app: WatchApp, error: str, d: str) -> None:
     for _ in range(GONE_ATTEMPTS):
         app.h.standin.fail_once("chat.postMessage", error)
     await change_and_check(app, d)  # the first attempt
-    for _ in range(GONE_ATTEMPTS - 1):
+    for n in range(1, GONE_ATTEMPTS):
         (row,) = await ledger(app, "C0LOST", d)
-        assert (row.status, row.last_error) == ("pending", error)  # backing off
+        assert (row.status, row.last_error) == ("pending", f"{error} x{n}")  # backing off
         app.clock.advance(BACKOFF_CAP)
         await app.deliverer.deliver_due()
 
@@ -96,12 +96,59 @@ async def test_one_channel_not_found_is_retried_and_the_alert_posted(app: WatchA
     await change_and_check(app, d)
     assert app.alerts() == []
     (row,) = await ledger(app, "C0GLITCH", d)
-    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "channel_not_found")
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "channel_not_found x1")
     app.clock.advance(3.0)  # the first backoff: 2-3 s
     assert (await app.deliverer.deliver_due()).posted == 1
     assert len(app.alerts()) == 1
     (listed,) = await app.service.of_conversation(Conversation(app.h.slack.team_id, "C0GLITCH"))
     assert not listed.paused
+
+
+async def test_only_refusals_in_a_row_pause_a_conversation(app: WatchApp) -> None:
+    """gone, gone, a 5xx-like error, gone: never three gone in a row, so never paused."""
+    d = await app.serve(healthy(fresh_domain("streak")))
+    await app.watch(d, channel="C0STREAK")
+    for error in ("channel_not_found", "channel_not_found", "internal_error", "is_archived"):
+        app.h.standin.fail_once("chat.postMessage", error)
+    await change_and_check(app, d)  # the first attempt
+    for _ in range(4):  # the next four: refused three times more, then posted
+        (row,) = await ledger(app, "C0STREAK", d)
+        assert row.status == "pending", row
+        app.clock.advance(BACKOFF_CAP)
+        await app.deliverer.deliver_due()
+    assert len(app.alerts("C0STREAK")) == 1
+    (row,) = await ledger(app, "C0STREAK", d)
+    assert (row.status, row.attempts) == ("posted", 5)
+    (listed,) = await app.service.of_conversation(Conversation(app.h.slack.team_id, "C0STREAK"))
+    assert not listed.paused
+
+
+async def test_alerts_queued_behind_a_refused_one_wait_for_it_and_keep_their_order(
+    app: WatchApp,
+) -> None:
+    names = [await app.serve(healthy(fresh_domain(f"queue{i}"))) for i in range(3)]
+    for name in names:
+        await app.watch(name, channel="C0QUEUE")
+    app.h.standin.fail_once("chat.postMessage", "channel_not_found")
+    for name in names:
+        await app.serve(healthy(name, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+    await app.next_interval()  # three alerts recorded; the first post refused
+    assert app.alerts("C0QUEUE") == []
+    rows = [row for name in names for row in await ledger(app, "C0QUEUE", name)]
+    assert sorted((r.status, r.attempts) for r in rows) == [
+        ("pending", 0),  # claimed behind it, not attempted: the claim is not counted
+        ("pending", 0),
+        ("pending", 1),
+    ]
+    app.clock.advance(0.99)  # (the refused one backs off for at least 1 s here)
+    assert (await app.deliverer.deliver_due()).posted == 0  # none overtakes it
+    app.clock.advance(BACKOFF_CAP)
+    assert (await app.deliverer.deliver_due()).posted == 3
+    first = min(rows, key=lambda r: r.id)
+    order = [next(n for n in names if n in said(c)) for c in app.alerts("C0QUEUE")]
+    ids = {r.domain: r.id for r in rows}
+    assert order == sorted(names, key=ids.__getitem__)  # oldest first, as recorded
+    assert order[0] == first.domain
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived"])

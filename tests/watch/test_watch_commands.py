@@ -51,6 +51,19 @@ async def test_past_the_workspace_limit_is_refused_naming_it(app: WatchApp) -> N
     assert await watched(app, "C0OTHER") == []
 
 
+async def test_the_limit_counts_domains_not_conversations(app: WatchApp) -> None:
+    names = [await app.serve(healthy(fresh_domain("limitdomains"))) for _ in range(4)]
+    await app.command(f"watch {names[0]} {names[1]} {names[2]}")  # 3 of 3
+    _, url = await app.command(f"watch {names[0]}", channel_id="C0ELSEWHERE")
+    assert "Now watching" in " ".join(app.answers(url))  # watched here already: free
+    _, url = await app.command(f"watch {names[1]} {names[3]}", channel_id="C0ELSEWHERE")
+    (answer,) = app.answers(url)
+    assert "This workspace watches 3 of at most 3 domains" in answer
+    assert names[3] in answer
+    assert names[1] not in answer  # it costs nothing: not named as the reason
+    assert sorted(await watched(app, "C0ELSEWHERE")) == [names[0]]
+
+
 async def test_a_conversation_the_bot_cannot_post_in(app: WatchApp) -> None:
     d = await app.serve(healthy(fresh_domain("private")))
     app.h.standin.set_not_in_channel("C0PRIVATE")

@@ -205,7 +205,7 @@ async def watch_domains(
     except LimitReached as exc:  # someone else filled the workspace meanwhile
         await _take_back(client, asker.channel, posted.get("ts"))
         record.outcome = "limit"
-        await tell(build_limit_reached(count=exc.count, limit=exc.limit, wanted=list(baselines)))
+        await tell(build_limit_reached(count=exc.count, limit=exc.limit, wanted=new_here))
         return
     except TRANSIENT_ERRORS:
         await _take_back(client, asker.channel, posted.get("ts"))
