@@ -402,7 +402,7 @@ def run(port: int | None = None, *, watch_config: WatchConfig | None = None) -> 
     )
     try:
         config = SlackConfig.from_env()
-        watch_config = watch_config or WatchConfig.from_env()
+        watch_config = watch_config or WatchConfig.from_env(check_timeout=config.settings.timeout)
         port = port if port is not None else default_port()
         asyncio.run(serve(config, port=port, watch_config=watch_config))
     except ConfigError as exc:

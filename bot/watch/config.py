@@ -23,6 +23,21 @@ DEFAULT_CONCURRENCY = 32
 MAX_CONCURRENCY = 200
 DEFAULT_IDLE = 5.0  # seconds between the scheduler's looks at the database when nothing is due
 DEFAULT_LEASE = 120.0  # seconds a scheduler's claim on a domain holds: more than a check's run
+LEASE_MARGIN = 60.0  # over a check's longest run: writing its result, retries included
+
+
+def check_bound(timeout: float) -> float:
+    """The longest a watch check may run (the lane's guard): twice the checker's budget
+    (`MTASTS_TIMEOUT`) and ten seconds, then it is stopped."""
+    return timeout * 2 + 10
+
+
+def lease_for(timeout: float) -> float:
+    """A claim that outlasts any check of this budget and the writing of its result: the
+    default two minutes, longer when MTASTS_TIMEOUT is over 25 s."""
+    return max(DEFAULT_LEASE, check_bound(timeout) + LEASE_MARGIN)
+
+
 _ON = frozenset({"on", "1", "true", "yes"})
 _OFF = frozenset({"off", "0", "false", "no"})
 
@@ -43,7 +58,10 @@ class WatchConfig:
     idle: float = DEFAULT_IDLE
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> WatchConfig:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, check_timeout: float | None = None
+    ) -> WatchConfig:
+        """`check_timeout`: the checker's budget (MTASTS_TIMEOUT), which the lease outlasts."""
         env = os.environ if environ is None else environ
         enabled = True
         if text := env.get("MTASTS_WATCH", "").strip():
@@ -86,6 +104,7 @@ class WatchConfig:
                     "watch checks at once",
                 )
             ),
+            lease=DEFAULT_LEASE if check_timeout is None else lease_for(check_timeout),
         )
 
 

@@ -16,6 +16,7 @@ import asyncio
 from bot.checker.background import ProcessChecker
 from bot.checker.model import Report
 from bot.checker.settings import Settings
+from bot.watch.config import check_bound
 
 NICENESS = 10  # added to the watch worker's niceness (the interactive worker's: 5)
 
@@ -25,7 +26,7 @@ class WatchLane:
 
     def __init__(self, settings: Settings, *, niceness: int = NICENESS) -> None:
         self._checker = ProcessChecker(settings, nice=niceness)
-        self._guard = settings.timeout * 2 + 10
+        self._guard = check_bound(settings.timeout)
 
     async def __call__(self, domain: str) -> Report:
         async with asyncio.timeout(self._guard):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.slack.config import ConfigError
-from bot.watch.config import WatchConfig
+from bot.watch.config import DEFAULT_LEASE, LEASE_MARGIN, WatchConfig, check_bound
 
 
 def test_defaults() -> None:
@@ -47,3 +47,13 @@ def test_bad_values_name_the_variable(name: str, value: str, says: str) -> None:
 
 def test_the_demo_may_go_below_a_minute_but_only_in_code() -> None:
     assert WatchConfig(interval=1.0).interval == 1.0  # no env var reaches this
+
+
+@pytest.mark.parametrize("timeout", [0.1, 10, 25, 26, 120, 600])
+def test_the_lease_outlasts_the_longest_check_of_the_budget(timeout: float) -> None:
+    """A claim must not run out while its check may still be running (another instance
+    would check the domain too): MTASTS_TIMEOUT may be up to 600 s."""
+    lease = WatchConfig.from_env({}, check_timeout=timeout).lease
+    assert lease >= check_bound(timeout) + LEASE_MARGIN
+    assert lease >= DEFAULT_LEASE
+    assert WatchConfig.from_env({}).lease == DEFAULT_LEASE
