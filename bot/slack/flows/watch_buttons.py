@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.checker.domain import DomainError, normalise_domain
 from bot.slack.blocks.help_builder import build_error_message
-from bot.slack.flows.action_body import Click
+from bot.slack.flows.action_body import Click, domain_of
 from bot.slack.flows.home import publish_home
 from bot.slack.flows.replies import tell_clicker
 from bot.slack.flows.watch import Asker, run_watch_verb
@@ -59,10 +58,7 @@ async def run_home_unwatch(
 ) -> None:
     """Unwatch from the Home tab: the value names the conversation, then the tab refreshes."""
     channel, _, name = click.value.partition(" ")
-    try:
-        domain: str | None = normalise_domain(name)
-    except (DomainError, ValueError, UnicodeError):
-        domain = None
+    domain = domain_of(name)
     watch = services.watch
     if watch is None or domain is None or not channel or not click.team:
         record.outcome = "invalid"
