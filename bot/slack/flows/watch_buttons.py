@@ -39,7 +39,27 @@ def verb_button(verb: str) -> ButtonFlow:
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
-        await _verb(verb, services, record, click, client, respond, click.domain, click.channel)
+        async def tell(message: dict[str, Any]) -> None:
+            await tell_clicker(
+                respond,
+                message,
+                client=client,
+                channel=click.channel,
+                user=click.user,
+                logger=services.logger,
+                record=record,
+            )
+
+        if click.domain is None or not click.channel or not click.team:
+            record.outcome = "invalid"
+            await tell(build_error_message(NO_DOMAIN))
+            return
+        asker = Asker(
+            team=click.team, channel=click.channel, user=click.user, enterprise=click.enterprise
+        )
+        await run_watch_verb(
+            services, record, verb=verb, text=click.domain, asker=asker, client=client, tell=tell
+        )
 
     return flow
 
@@ -69,34 +89,3 @@ async def run_home_unwatch(
     record.note(removed=len(removed))
     if click.user:
         await publish_home(services, client, team=click.team, user=click.user, record=record)
-
-
-async def _verb(
-    verb: str,
-    services: Services,
-    record: RequestRecord,
-    click: Click,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    domain: str | None,
-    channel: str | None,
-) -> None:
-    async def tell(message: dict[str, Any]) -> None:
-        await tell_clicker(
-            respond,
-            message,
-            client=client,
-            channel=click.channel,
-            user=click.user,
-            logger=services.logger,
-            record=record,
-        )
-
-    if domain is None or not channel or not click.team:
-        record.outcome = "invalid"
-        await tell(build_error_message(NO_DOMAIN))
-        return
-    asker = Asker(team=click.team, channel=channel, user=click.user, enterprise=click.enterprise)
-    await run_watch_verb(
-        services, record, verb=verb, text=domain, asker=asker, client=client, tell=tell
-    )
