@@ -189,7 +189,7 @@ async def main(
             api_url=standin.api_url,
             settings=bed.settings(),
         )
-        watching = await _watching(stack, bed) if watch in domains else None
+        watching = await _watching(stack) if watch in domains else None
         app = build_app(config, services=build_services(config, watch=watching))
         stack.push_async_callback(_drain, services_of(app))
         runner = web.AppRunner(make_web_app(app), access_log=None, handle_signals=False)
@@ -226,7 +226,7 @@ async def main(
     return EXIT_OK
 
 
-async def _watching(stack: contextlib.AsyncExitStack, bed: Testbed) -> WatchService:
+async def _watching(stack: contextlib.AsyncExitStack) -> WatchService:
     """Watching for the demo: a SQLite file in a temporary folder, checks every second."""
     from bot.store import open_store
     from bot.store.url import DatabaseUrl, parse

@@ -35,7 +35,7 @@ from bot.slack.cache import CheckFn, MemoryResultCache, ResultCache
 from bot.slack.config import SlackConfig
 from bot.slack.dedupe import DEFAULT_MAXSIZE as DEDUPE_MAXSIZE
 from bot.slack.dedupe import Deduper, dedupe_middleware
-from bot.slack.marks import MemoryMarks
+from bot.slack.marks import Marks, MemoryMarks
 from bot.slack.pool import pooled_respond
 from bot.slack.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.slack.replay import DEFAULT_MAXSIZE as REPLAY_MAXSIZE
@@ -301,9 +301,9 @@ def build_services(
     health = Health(mode="socket" if config.socket_mode else "http")
     # A guard well above the checker's own budget: a hung check must not hang waiters.
     guard = config.settings.timeout * 2 + 10
-    dedupe_marks = MemoryMarks(maxsize=DEDUPE_MAXSIZE)
-    replay_marks = MemoryMarks(maxsize=REPLAY_MAXSIZE, clock=time.time)
     redis = None
+    deduper = Deduper()  # in process, unless Redis is configured
+    replay_marks: Marks | None = None  # None: the guard's own, in process
     if config.redis_url:
         from bot.slack.shared.cache import RedisResultCache
         from bot.slack.shared.link import RedisLink
@@ -321,8 +321,10 @@ def build_services(
                 metrics=metrics,
             )
         limiter = limiter or RedisRateLimiter(redis)
-        dedupe = RedisMarks(redis, "dedupe", local=dedupe_marks)
-        replay = RedisMarks(redis, "replay", local=replay_marks)
+        deduper = Deduper(RedisMarks(redis, "dedupe", local=MemoryMarks(maxsize=DEDUPE_MAXSIZE)))
+        replay_marks = RedisMarks(
+            redis, "replay", local=MemoryMarks(maxsize=REPLAY_MAXSIZE, clock=time.time)
+        )
     if cache is None:
         cache = MemoryResultCache(
             check or default_check(config),
@@ -333,10 +335,10 @@ def build_services(
     return Services(
         cache=cache,
         limiter=limiter or MemoryRateLimiter(),
-        deduper=Deduper(dedupe if redis else dedupe_marks),
+        deduper=deduper,
         logger=logger or logging.getLogger(LOGGER_NAME),
         replay=(
-            ReplayGuard(config.signing_secret, marks=replay if redis else replay_marks)
+            ReplayGuard(config.signing_secret, marks=replay_marks)
             if config.signing_secret
             else None
         ),

@@ -39,6 +39,11 @@ class CheckFailed(Exception):
         self.message = message
 
 
+def timed_out(domain: str) -> CheckFailed:
+    """A check of `domain` that took too long (run here, or awaited from another instance)."""
+    return CheckFailed(domain, f"The check of {domain} took too long and was stopped.")
+
+
 @dataclass(frozen=True, slots=True)
 class Cached:
     report: Report
@@ -81,7 +86,7 @@ async def run_check(
     except TimeoutError:
         log.warning("check timed out domain=%s", domain)
         _count(metrics, "error", start)
-        raise CheckFailed(domain, f"The check of {domain} took too long and was stopped.") from None
+        raise timed_out(domain) from None
     except Exception as exc:
         log.exception("check failed domain=%s", domain)
         _count(metrics, "error", start)

@@ -167,13 +167,14 @@ def slack_auth_probe(app: AsyncApp) -> Callable[[], Awaitable[Probed]]:
     return probe
 
 
-async def check_tokens(app: AsyncApp, config: SlackConfig) -> str | None:
+async def check_tokens(app: AsyncApp, config: SlackConfig) -> None:
     """Ask Slack about the tokens; raises ConfigError if it refuses one.
 
-    Returns a Socket Mode URL (already issued, so the handler need not ask
-    again) when an app token is configured. Network trouble is only logged: a
-    server may well start before its network does. OAuth mode has no bot token
-    of its own to check (each workspace's is checked with its requests).
+    The app token is checked by asking for a Socket Mode URL (which is not
+    used: the handler asks for its own when it connects). Network trouble is
+    only logged: a server may well start before its network does. OAuth mode
+    has no bot token of its own to check (each workspace's is checked with its
+    requests).
     """
     try:
         if config.bot_token is not None:
@@ -186,20 +187,16 @@ async def check_tokens(app: AsyncApp, config: SlackConfig) -> str | None:
     except Exception as exc:
         log.warning("auth.test failed at start-up error=%s", type(exc).__name__)
     if not config.app_token:
-        return None
+        return
     try:
-        resp = await app.client.apps_connections_open(app_token=config.app_token)
+        await app.client.apps_connections_open(app_token=config.app_token)
     except SlackApiError as exc:
         error = str(exc.response.get("error", ""))
         if error in BAD_TOKEN_ERRORS or error == "not_allowed_token_type":
             raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({error})") from None
         log.warning("apps.connections.open failed at start-up error=%s", error)
-        return None
     except Exception as exc:
         log.warning("apps.connections.open failed at start-up error=%s", type(exc).__name__)
-        return None
-    url = resp.get("url")
-    return url if isinstance(url, str) else None
 
 
 async def serve(
@@ -237,7 +234,7 @@ async def serve(
     services = services_of(app)
     loop = asyncio.get_running_loop()
     try:
-        await check_tokens(app, config)  # a Socket Mode URL it was issued is not reused
+        await check_tokens(app, config)
     except ConfigError:
         if guard is not None:
             guard.release()

@@ -23,6 +23,7 @@ from bot.slack.blocks.ids import (
 )
 from bot.slack.blocks.parts import (
     MAX_HEADER_TEXT,
+    MAX_MESSAGE_BLOCKS,
     MESSAGE_CHAR_BUDGET,
     SEVERITY_EMOJI,
     Block,
@@ -116,7 +117,6 @@ Built = tuple[str, str, list[Block]]  # (header, text fallback, body blocks)
 def _worse(event: Event, previous: DomainState, report: Report) -> Built:
     d = report.domain
     before, after = _words(event.before), _words(event.after)
-    new = _findings(report, event.findings)
     count = f"{len(event.findings)} new problem{'s' if len(event.findings) != 1 else ''}"
     if event.before == event.after:  # still failing, and now the policy is not usable either
         title = f":rotating_light: {d}: the policy is no longer usable"
@@ -129,7 +129,7 @@ def _worse(event: Event, previous: DomainState, report: Report) -> Built:
     body = [section(changed), section(_meaning(report))]
     if previous.usable and report.mode is None:
         body.append(section(_sender_cache(previous, report)))
-    body += _finding_blocks(new, event.findings, report)
+    body += _finding_blocks(report, event.findings)
     return title, text, body
 
 
@@ -183,7 +183,7 @@ def _mode_changed(event: Event, previous: DomainState, report: Report) -> Built:
                 "one that fetched it when I last did."
             )
         )
-    body += _finding_blocks(_findings(report, event.findings), event.findings, report)
+    body += _finding_blocks(report, event.findings)
     return title, text, body
 
 
@@ -220,7 +220,7 @@ def _policy_changed(event: Event, previous: DomainState, report: Report) -> Buil
         + code_block(f'_mta-sts.{d}. TXT "v=STSv1; id={new_id}"', 600)
     )
     body.append(section(fix))
-    body += _finding_blocks(_findings(report, event.findings), event.findings, report)
+    body += _finding_blocks(report, event.findings)
     return title, text, body
 
 
@@ -247,7 +247,7 @@ def _mx_changed(event: Event, previous: DomainState, report: Report) -> Built:
     body = [section("\n".join(lines))]
     uncovered = [m for m in report.mx if m.host in event.added and m.matched_by is None]
     body.append(section(_mx_meaning(report, bool(uncovered))))
-    body += _finding_blocks(_findings(report, event.findings), event.findings, report)
+    body += _finding_blocks(report, event.findings)
     return title, text, body
 
 
@@ -271,7 +271,7 @@ def _cert_expiring(event: Event, previous: DomainState, report: Report) -> Built
     )
     body = [section(said), section(_cert_meaning(report, is_policy))]
     body.append(section("*Fix:* renew it now, and check that automatic renewal works."))
-    body += _finding_blocks(_findings(report, event.findings), event.findings, report)
+    body += _finding_blocks(report, event.findings)
     return title, text, body
 
 
@@ -424,14 +424,10 @@ def _id(report: Report) -> str:
     return "—"
 
 
-def _findings(report: Report, keys: tuple[FindingKey, ...]) -> list[Finding]:
+def _finding_blocks(report: Report, keys: tuple[FindingKey, ...]) -> list[Block]:
+    """The findings of `report` that `keys` name, with their fixes, after a divider."""
     wanted = {(k.code, k.subject) for k in keys}
-    return [f for f in report.sorted_findings() if (f.code, f.subject) in wanted]
-
-
-def _finding_blocks(
-    findings: list[Finding], keys: tuple[FindingKey, ...], report: Report
-) -> list[Block]:
+    findings = [f for f in report.sorted_findings() if (f.code, f.subject) in wanted]
     if not findings:
         return []
     blocks: list[Block] = [divider()]
@@ -516,6 +512,8 @@ def _context(report: Report, interval: float) -> str:
 def _fit(blocks: list[Block], tail: list[Block]) -> list[Block]:
     """Keep the message within Slack's size: drop findings from the end, never the buttons."""
     budget = MESSAGE_CHAR_BUDGET - block_chars(tail)
-    while len(blocks) > 2 and (block_chars(blocks) > budget or len(blocks) + len(tail) > 50):
+    while len(blocks) > 2 and (
+        block_chars(blocks) > budget or len(blocks) + len(tail) > MAX_MESSAGE_BLOCKS
+    ):
         blocks.pop()
     return blocks + tail

@@ -159,9 +159,7 @@ def build_store_unavailable(action: str) -> dict[str, Any]:
     return {"text": f"I couldn't {action} just now; please try again.", "blocks": [section(body)]}
 
 
-def build_watching_list(
-    rows: Sequence[WatchRow], *, now: float, interval: float, limit: int | None = None
-) -> dict[str, Any]:
+def build_watching_list(rows: Sequence[WatchRow], *, now: float, interval: float) -> dict[str, Any]:
     """This conversation's watches: domain, status and mode, last and next check."""
     if not rows:
         body = (

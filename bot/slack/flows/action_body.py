@@ -39,10 +39,6 @@ def _read(body: dict[str, Any]) -> Click:
     actions = body.get("actions") or [{}]
     action = actions[0] if isinstance(actions[0], dict) else {}
     value = str(action.get("value") or "")
-    try:
-        domain: str | None = normalise_domain(value)
-    except (DomainError, ValueError, UnicodeError):
-        domain = None
     container = body.get("container") or {}
     message = body.get("message") or {}
     if not isinstance(message, dict):
@@ -57,7 +53,7 @@ def _read(body: dict[str, Any]) -> Click:
     return Click(
         action_id=str(action.get("action_id") or ""),
         value=value,
-        domain=domain,
+        domain=domain_of(value),
         team=team,
         user=(body.get("user") or {}).get("id"),
         channel=channel,
@@ -69,6 +65,14 @@ def _read(body: dict[str, Any]) -> Click:
         message_blocks=blocks,
         enterprise=(body.get("enterprise") or {}).get("id") or None,
     )
+
+
+def domain_of(value: str) -> str | None:
+    """A button's value as a normalised domain, or None when it is not one."""
+    try:
+        return normalise_domain(value)
+    except (DomainError, ValueError, UnicodeError):
+        return None
 
 
 def _first_str(*values: object) -> str | None:

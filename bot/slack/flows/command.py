@@ -23,7 +23,7 @@ from bot.slack.blocks.help_builder import (
 )
 from bot.slack.blocks.watch_builder import build_watch_ack
 from bot.slack.checking import Admission, admit, obtain
-from bot.slack.flows.replies import Fallback, private_fallback, respond_checked
+from bot.slack.flows.replies import Fallback, private_fallback, respond_checked, tell_clicker
 from bot.slack.flows.watch import Asker, run_watch_verb
 from bot.slack.parse import parse_request, watch_verb
 from bot.slack.reqlog import RequestRecord
@@ -92,19 +92,16 @@ async def _watch_command(
         await ack(**build_watch_ack(), response_type="ephemeral")
     else:
         await ack()
-    fallback = private_fallback(
-        client, channel=asker.channel, user=asker.user, logger=services.logger, record=record
-    )
 
     async def tell(message: dict[str, Any]) -> None:
-        await respond_checked(
+        await tell_clicker(
             respond,
             message,
+            client=client,
+            channel=asker.channel,
+            user=asker.user,
             logger=services.logger,
             record=record,
-            fallback=fallback,
-            response_type="ephemeral",
-            replace_original=False,
         )
 
     await run_watch_verb(

@@ -148,8 +148,9 @@ async def tell_clicker(
     logger: logging.Logger,
     record: RequestRecord,
 ) -> bool:
-    """An ephemeral answer to the person who clicked, through the action's response_url;
-    if Slack refuses it, privately another way (ephemeral in the channel, else a DM)."""
+    """An ephemeral answer to the person who clicked (or typed the command), through the
+    response_url; if Slack refuses it, privately another way (ephemeral in the channel,
+    else a DM)."""
     fallback = private_fallback(client, channel=channel, user=user, logger=logger, record=record)
     return await respond_checked(
         respond,

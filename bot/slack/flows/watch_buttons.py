@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.checker.domain import DomainError, normalise_domain
 from bot.slack.blocks.help_builder import build_error_message
-from bot.slack.flows.action_body import Click
+from bot.slack.flows.action_body import Click, domain_of
 from bot.slack.flows.home import publish_home
 from bot.slack.flows.replies import tell_clicker
 from bot.slack.flows.watch import Asker, run_watch_verb
@@ -40,7 +39,27 @@ def verb_button(verb: str) -> ButtonFlow:
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
-        await _verb(verb, services, record, click, client, respond, click.domain, click.channel)
+        async def tell(message: dict[str, Any]) -> None:
+            await tell_clicker(
+                respond,
+                message,
+                client=client,
+                channel=click.channel,
+                user=click.user,
+                logger=services.logger,
+                record=record,
+            )
+
+        if click.domain is None or not click.channel or not click.team:
+            record.outcome = "invalid"
+            await tell(build_error_message(NO_DOMAIN))
+            return
+        asker = Asker(
+            team=click.team, channel=click.channel, user=click.user, enterprise=click.enterprise
+        )
+        await run_watch_verb(
+            services, record, verb=verb, text=click.domain, asker=asker, client=client, tell=tell
+        )
 
     return flow
 
@@ -59,10 +78,7 @@ async def run_home_unwatch(
 ) -> None:
     """Unwatch from the Home tab: the value names the conversation, then the tab refreshes."""
     channel, _, name = click.value.partition(" ")
-    try:
-        domain: str | None = normalise_domain(name)
-    except (DomainError, ValueError, UnicodeError):
-        domain = None
+    domain = domain_of(name)
     watch = services.watch
     if watch is None or domain is None or not channel or not click.team:
         record.outcome = "invalid"
@@ -73,34 +89,3 @@ async def run_home_unwatch(
     record.note(removed=len(removed))
     if click.user:
         await publish_home(services, client, team=click.team, user=click.user, record=record)
-
-
-async def _verb(
-    verb: str,
-    services: Services,
-    record: RequestRecord,
-    click: Click,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    domain: str | None,
-    channel: str | None,
-) -> None:
-    async def tell(message: dict[str, Any]) -> None:
-        await tell_clicker(
-            respond,
-            message,
-            client=client,
-            channel=click.channel,
-            user=click.user,
-            logger=services.logger,
-            record=record,
-        )
-
-    if domain is None or not channel or not click.team:
-        record.outcome = "invalid"
-        await tell(build_error_message(NO_DOMAIN))
-        return
-    asker = Asker(team=click.team, channel=channel, user=click.user, enterprise=click.enterprise)
-    await run_watch_verb(
-        services, record, verb=verb, text=domain, asker=asker, client=client, tell=tell
-    )

@@ -50,6 +50,7 @@ from bot.slack.cache import (
     MemoryResultCache,
     SingleFlight,
     run_check,
+    timed_out,
 )
 from bot.slack.shared.link import DOWN, RedisLink
 
@@ -289,7 +290,7 @@ class RedisResultCache:
                 return None
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise CheckFailed(domain, f"The check of {domain} took too long and was stopped.")
+                raise timed_out(domain)
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, POLL_MAX)
 
