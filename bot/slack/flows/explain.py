@@ -30,9 +30,8 @@ from bot.slack.flows.action_body import Click
 from bot.slack.flows.replies import (
     CANNOT_POST,
     RESTRICTED,
-    private_fallback,
-    respond_checked,
     slack_error,
+    tell_clicker,
 )
 from bot.slack.reqlog import RequestRecord
 from bot.slack.services import Services
@@ -46,19 +45,15 @@ async def run_explain(
     client: AsyncWebClient,
     respond: AsyncRespond,
 ) -> None:
-    fallback = private_fallback(
-        client, channel=click.channel, user=click.user, logger=services.logger, record=record
-    )
-
     async def private(message: dict[str, Any]) -> None:
-        await respond_checked(
+        await tell_clicker(
             respond,
             dict(message),
+            client=client,
+            channel=click.channel,
+            user=click.user,
             logger=services.logger,
             record=record,
-            fallback=fallback,
-            response_type="ephemeral",
-            replace_original=False,
         )
 
     domain = click.domain
