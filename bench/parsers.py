@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import PYTHON, ROOT, header, parse_args, table
@@ -48,20 +49,30 @@ def cpu_seconds(item: Hostile, repeat: int) -> float:
     return statistics.median(times)
 
 
-def measure(repeat: int) -> list[dict[str, object]]:
+@dataclass(frozen=True, slots=True)
+class Row:
+    parser: str
+    name: str
+    size: int  # characters of the largest input
+    cpu: float  # seconds per parse of it
+    ops_half: int  # work of one parse at half the size
+    ops_full: int  # and at the full size
+
+
+def measure(repeat: int) -> list[Row]:
     rows = []
     for item in CATALOGUE:
         half, full = item.make(item.largest // 2), item.make(item.largest)
         item.run(half)
         rows.append(
-            {
-                "parser": item.parser,
-                "name": item.name,
-                "size": len(full[0] if isinstance(full, tuple) else full),
-                "cpu": cpu_seconds(item, repeat),
-                "ops_half": operations(item.run, half),
-                "ops_full": operations(item.run, full),
-            }
+            Row(
+                parser=item.parser,
+                name=item.name,
+                size=len(full[0] if isinstance(full, tuple) else full),
+                cpu=cpu_seconds(item, repeat),
+                ops_half=operations(item.run, half),
+                ops_full=operations(item.run, full),
+            )
         )
     return rows
 
@@ -153,30 +164,28 @@ def run(repeat: int, revision: str | None = None) -> str:
         headers += [f"CPU at {revision}", "before / now"]
     cells = []
     for row in rows:
-        cpu = float(row["cpu"])  # type: ignore[arg-type]
-        ops_half, ops_full = int(row["ops_half"]), int(row["ops_full"])  # type: ignore[call-overload]
         line: list[object] = [
-            row["parser"],
-            row["name"],
-            f"{int(row['size']):,}",  # type: ignore[call-overload]
-            f"{cpu * 1000:.2f} ms",
-            f"{cpu / TARGET:.2f}",
-            f"{ops_half:,} / {ops_full:,}",
-            f"{ops_full / max(1, ops_half):.2f}",
+            row.parser,
+            row.name,
+            f"{row.size:,}",
+            f"{row.cpu * 1000:.2f} ms",
+            f"{row.cpu / TARGET:.2f}",
+            f"{row.ops_half:,} / {row.ops_full:,}",
+            f"{row.ops_full / max(1, row.ops_half):.2f}",
         ]
         if before:
-            old = before.get(f"{row['parser']}/{row['name']}")
+            old = before.get(f"{row.parser}/{row.name}")
             if isinstance(old, float):
-                line += [f"{old * 1000:.1f} ms", f"{old / max(cpu, 1e-6):.0f}x"]
+                line += [f"{old * 1000:.1f} ms", f"{old / max(row.cpu, 1e-6):.0f}x"]
             else:
                 line += [str(old), "-"]
         cells.append(line)
     text += table(headers, cells)
-    worst = max(rows, key=lambda r: float(r["cpu"]))  # type: ignore[arg-type]
-    growth = max(int(r["ops_full"]) / max(1, int(r["ops_half"])) for r in rows)  # type: ignore[call-overload]
+    worst = max(rows, key=lambda r: r.cpu)
+    growth = max(r.ops_full / max(1, r.ops_half) for r in rows)
     text += (
-        f"\n\nWorst: {worst['parser']} / {worst['name']}, "
-        f"{float(worst['cpu']) * 1000:.2f} ms = {float(worst['cpu']) / TARGET:.2f} x the target "  # type: ignore[arg-type]
+        f"\n\nWorst: {worst.parser} / {worst.name}, "
+        f"{worst.cpu * 1000:.2f} ms = {worst.cpu / TARGET:.2f} x the target "
         f"of 20 ms; work grows at most {growth:.2f} x when the input doubles.\n"
     )
     return text

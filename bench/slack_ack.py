@@ -122,14 +122,19 @@ class _Sender:
         out.wall = time.monotonic() - start
         out.app_cpu = process_cpu(app_pid) - cpu0
         out.app_waited = cpu_wait(app_pid) - wait0
-        first: dict[str, float] = {}
-        for call in self.standin.calls:
-            rid = call.response_id
-            if call.method == "response_url" and rid in sent and rid not in first:
-                first[rid] = call.at
-        out.results = [first[rid] - sent[rid] for rid in sent if rid in first]
-        out.missing = len(sent) - len(first)
+        out.results, out.missing = result_delays(self.standin, sent)
         return out
+
+
+def result_delays(standin: SlackStandin, sent: dict[str, float]) -> tuple[list[float], int]:
+    """For the requests `sent` (response_url id -> when sent): the delay to each one's first
+    result posted to its response_url, and how many got none."""
+    first: dict[str, float] = {}
+    for call in standin.calls:
+        rid = call.response_id
+        if call.method == "response_url" and rid in sent and rid not in first:
+            first[rid] = call.at
+    return [first[rid] - sent[rid] for rid in sent if rid in first], len(sent) - len(first)
 
 
 async def _run(

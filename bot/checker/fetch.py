@@ -10,7 +10,6 @@ configured resolver) and allowed. Outcomes come back as a `FetchResult`.
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 from dataclasses import dataclass
 from typing import Literal
@@ -26,6 +25,7 @@ from bot.checker.certs import (
 )
 from bot.checker.model import CertInfo, PolicyFetch
 from bot.checker.names import POLICY_PATH, policy_host, policy_url
+from bot.checker.streams import open_stream, printable
 
 FetchOutcome = Literal[
     "ok", "connect_failed", "tls_invalid", "redirect", "http_status", "too_large", "timeout"
@@ -51,20 +51,13 @@ class _Failed(Exception):
 
 
 async def _open(address: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """TCP to `address`, with a receive buffer (the TCP window offered, set before the
-    connection is made) that fits a policy, not the megabytes the kernel would grow it
-    to: a server pushing a 10 MB body gets to hand over about that much before the
-    checker, having read 64 KiB, hangs up."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, limits.POLICY_RECEIVE_BUFFER)
-        sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, (address, port))
-    except BaseException:
-        sock.close()
-        raise
-    return await asyncio.open_connection(sock=sock, limit=limits.MAX_HTTP_HEADER_BYTES)
+    """TCP to `address`, with a receive window that fits a policy (64 KiB are read)."""
+    return await open_stream(
+        address,
+        port,
+        receive_buffer=limits.POLICY_RECEIVE_BUFFER,
+        limit=limits.MAX_HTTP_HEADER_BYTES,
+    )
 
 
 async def fetch_policy(
@@ -108,11 +101,11 @@ async def fetch_policy(
     except http.HttpError as exc:
         error = str(exc)
         if not isinstance(exc, http.Disconnected | http.BodyCut):
-            error = _printable(f"the server sent an invalid HTTP response ({error}"[:199] + ")")
+            error = printable(f"the server sent an invalid HTTP response ({error}"[:199] + ")")
         evidence.error = error
         return FetchResult("connect_failed", evidence, error=error)
     except (OSError, ssl.SSLError) as exc:  # the connection broke after the handshake
-        error = _printable(f"the connection failed ({type(exc).__name__}: {exc})"[:200])
+        error = printable(f"the connection failed ({type(exc).__name__}: {exc})"[:200])
         evidence.error = error
         return FetchResult("connect_failed", evidence, error=error)
     finally:
@@ -189,9 +182,9 @@ async def _get(
     response = await http.read_head(reader)
     evidence.status = response.status
     ctype = response.header("content-type")
-    evidence.content_type = None if ctype is None else _printable(ctype[:200])
+    evidence.content_type = None if ctype is None else printable(ctype[:200])
     if 300 <= response.status < 400:
-        evidence.location = _printable((response.header("location") or "")[:500])
+        evidence.location = printable((response.header("location") or "")[:500])
         return FetchResult("redirect", evidence)
     if response.status != 200:
         return FetchResult("http_status", evidence)
@@ -223,10 +216,3 @@ async def _read_invalid_cert(
             if writer is not None:
                 writer.close()
     return None
-
-
-def _printable(text: str) -> str:
-    """Header text as shown to people: control characters escaped (no terminal tricks)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

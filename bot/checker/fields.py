@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 
-EXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-EXT_VALUE = re.compile(r"[\x21-\x3a\x3c\x3e-\x7e]+")
-NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"
-VALUE = r"[\x21-\x3a\x3c\x3e-\x7e]++"
+NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"  # ext-name
+VALUE = r"[\x21-\x3a\x3c\x3e-\x7e]++"  # ext-value
+EXT_NAME = re.compile(NAME)
+EXT_VALUE = re.compile(VALUE)
 GOOD_FIELD = NAME + "=" + VALUE  # `name=value`, well-formed: no problem as an extension
 GOOD = re.compile(GOOD_FIELD)
 _BLANKS = re.compile(r"[ \t]*+")
@@ -66,20 +66,9 @@ def next_field(text: str, pos: int) -> tuple[str, int]:
     return text[pos:end].rstrip(" \t"), blanks.end() if blanks else end + 1
 
 
-def split_fields(txt: str) -> list[str]:
-    """The `;`-separated fields, whitespace around each `;` dropped, a trailing `;` allowed."""
-    fields, pos = [], 0
-    while pos <= len(txt):
-        item, pos = next_field(txt, pos)
-        fields.append(item)
-    if len(fields) > 1 and fields[-1] == "":
-        fields.pop()
-    return fields
-
-
 def after_first(text: str) -> tuple[str, str | None]:
     """The first field of a record, and the text of the others (None: there are none),
-    without the trailing `;` a record may end in: `split_fields`, lazily."""
+    without the trailing `;` a record may end in."""
     first, pos = next_field(text, 0)
     rest = text[pos:] if pos <= len(text) else ""
     if not rest:

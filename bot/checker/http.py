@@ -23,6 +23,8 @@ _STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d) ([0-9]{3})(?: ([^\r\n]*))?\r?\n")
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
 _MAX_INTERIM = 5  # 1xx responses skipped before the real one
+_CLOSED = "the server closed the connection without a complete answer"
+_CUT = "the server broke off while sending the policy"
 
 
 class HttpError(Exception):
@@ -63,7 +65,7 @@ async def read_head(reader: asyncio.StreamReader) -> Response:
     for _ in range(_MAX_INTERIM + 1):
         line = await _line(reader, "the status line")
         if not line:
-            raise Disconnected("the server closed the connection without a complete answer")
+            raise Disconnected(_CLOSED)
         found = _STATUS_LINE.fullmatch(line)
         if found is None:
             raise HttpError(f"Bad status line {_shown(line)}")
@@ -98,11 +100,7 @@ async def read_body(
             raise HttpError("Duplicate Content-Length")
         if not lengths[0].isascii() or not lengths[0].isdigit():
             raise HttpError(f"Invalid character in Content-Length {_shown(lengths[0].encode())}")
-        length = int(lengths[0])
-        data = await _read(reader, min(length, most), received)
-        if len(data) < min(length, most):
-            raise BodyCut("the server broke off while sending the policy")
-        return data
+        return await _exactly(reader, min(int(lengths[0]), most), received)
     return await _read(reader, most, received)  # up to the close (HTTP/1.0 style)
 
 
@@ -119,6 +117,16 @@ async def _read(reader: asyncio.StreamReader, most: int, received: Callable[[int
     return b"".join(chunks)
 
 
+async def _exactly(
+    reader: asyncio.StreamReader, size: int, received: Callable[[int], None]
+) -> bytes:
+    """`size` bytes of the body; BodyCut when the server closes before."""
+    data = await _read(reader, size, received)
+    if len(data) < size:
+        raise BodyCut(_CUT)
+    return data
+
+
 async def _chunked(
     reader: asyncio.StreamReader, most: int, received: Callable[[int], None]
 ) -> bytes:
@@ -127,17 +135,14 @@ async def _chunked(
     while size < most:
         line = await _line(reader, "a chunk size")
         if not line:
-            raise BodyCut("the server broke off while sending the policy")
+            raise BodyCut(_CUT)
         found = _CHUNK_SIZE.fullmatch(line)
         if found is None:
             raise HttpError(f"invalid chunk size {_shown(line)}")
         length = int(found[1], 16)
         if length == 0:
             break
-        wanted = min(length, most - size)
-        data = await _read(reader, wanted, received)
-        if len(data) < wanted:
-            raise BodyCut("the server broke off while sending the policy")
+        data = await _exactly(reader, min(length, most - size), received)
         chunks.append(data)
         size += len(data)
         if size >= most:
@@ -153,7 +158,7 @@ async def _headers(reader: asyncio.StreamReader) -> list[tuple[str, str]]:
     while True:
         line = await _line(reader, "a header")
         if not line:
-            raise Disconnected("the server closed the connection without a complete answer")
+            raise Disconnected(_CLOSED)
         if line in (b"\r\n", b"\n"):
             return headers
         if len(headers) >= limits.MAX_HTTP_HEADERS:
@@ -172,9 +177,7 @@ async def _line(reader: asyncio.StreamReader, what: str) -> bytes:
         return await reader.readuntil(b"\n")
     except asyncio.IncompleteReadError as exc:
         if exc.partial:
-            raise Disconnected(
-                "the server closed the connection without a complete answer"
-            ) from None
+            raise Disconnected(_CLOSED) from None
         return b""
     except asyncio.LimitOverrunError:
         raise HttpError(

@@ -38,9 +38,11 @@ MAX_AGE_LIMIT = 31557600  # RFC 8461 §3.2: about one year
 MAX_AGE_SHORT = 86400  # one day
 KEYS = ("version", "mode", "max_age", "mx")
 MODES: tuple[Mode, ...] = get_args(Mode)
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_KEY_RE = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"  # a key (RFC 8461 §3.2: sts-policy-ext-name)
+_KEY = re.compile(_KEY_RE)
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_LDH_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_LABEL = re.compile(_LDH_LABEL)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _STRICT = "Strict senders reject the whole policy because of it."
 _UNUSABLE = "Senders treat the policy as invalid, so MTA-STS is not in effect."
@@ -50,7 +52,6 @@ _UNUSABLE = "Senders treat the policy as invalid, so MTA-STS is not in effect."
 # (leading blanks dropped, blanks before the colon dropped, a bare CR ending a line too)
 # by regular expressions over the whole text, with `\r` turned into `\n` (same length, so
 # positions still give line numbers): they never backtrack (possessive quantifiers).
-_KEY_RE = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}"
 _AT_KEY = r"^[ \t]*+"
 _VALUE_RE = r"[ \t]*+:([^\n]*+)"
 _FIRST = {
@@ -69,7 +70,6 @@ _CLEAN_RUN = re.compile(r"(?:" + _CLEAN + r"\n)*+")
 # An mx value senders accept (what `_check_mx` passes), lower-cased: LDH labels, at most
 # 253 characters, an optional `*.` first, and no IPv4 address.
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_LDH_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _LDH_NAME = rf"(?=[a-z0-9.-]{{1,253}}(?![a-z0-9.-])){_LDH_LABEL}(?:\.{_LDH_LABEL})*+"
 _END = r"[ \t]*+$"
 _VALID_MX = rf"(?i:\*\.{_LDH_NAME}|(?!(?:{_OCTET}\.){{3}}{_OCTET}{_END}){_LDH_NAME})(?={_END})"

@@ -237,7 +237,3 @@ def _fixed_id(id_value: str | None, txt: str) -> str:
     if cleaned:
         return cleaned
     return hashlib.sha256(txt.encode("utf-8", "replace")).hexdigest()[:16]
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import ssl
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from bot.checker.certs import (
     verifying_context,
 )
 from bot.checker.model import AddressProbe, CertInfo
+from bot.checker.streams import open_stream, printable
 
 
 class _SmtpError(Exception):
@@ -54,7 +54,7 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
                 "too_long",
                 lines,
             ) from None
-        line = _printable(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        line = printable(raw.decode("utf-8", "replace").rstrip("\r\n"))
         code = line[:3]
         well_formed = (
             len(line) >= 3
@@ -76,13 +76,6 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
     )
 
 
-def _printable(text: str) -> str:
-    """A reply line as shown to people: control characters escaped (no terminal tricks)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
-
-
 async def _command(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, line: str
 ) -> tuple[int, list[str]]:
@@ -96,19 +89,11 @@ async def _open(
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     loop = asyncio.get_running_loop()
     connect_by = min(deadline, loop.time() + limits.SMTP_CONNECT_TIMEOUT)
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        # A TCP window that fits what a probe reads, not the megabytes the kernel would
-        # let a server pour in (an endless EHLO reply) before the probe hangs up.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, limits.SMTP_RECEIVE_BUFFER)
-        sock.setblocking(False)
-        async with asyncio.timeout_at(connect_by):
-            await loop.sock_connect(sock, (address, port))
-    except BaseException:
-        sock.close()
-        raise
-    return await asyncio.open_connection(sock=sock, limit=limits.SMTP_MAX_LINE)
+    async with asyncio.timeout_at(connect_by):
+        # A TCP window that fits what a probe reads (an endless EHLO reply is cut early).
+        return await open_stream(
+            address, port, receive_buffer=limits.SMTP_RECEIVE_BUFFER, limit=limits.SMTP_MAX_LINE
+        )
 
 
 async def _to_tls(

@@ -11,16 +11,11 @@ import pytest
 from bot.checker.model import Report
 
 
-@pytest.fixture
-def reports(catalogue_reports: dict[str, Report]) -> dict[str, Report]:
-    return catalogue_reports
-
-
 @pytest.mark.parametrize("domain", ["mx-old-tls.example", "mx-old-tls-close.example"])
 def test_old_protocol_is_named_however_the_server_refuses(
-    reports: dict[str, Report], domain: str
+    catalogue_reports: dict[str, Report], domain: str
 ) -> None:
-    report = reports[domain]
+    report = catalogue_reports[domain]
     (old,) = [f for f in report.findings if f.code == "mx_tls_version_old"]
     assert "TLS 1.1 (TLSv1.1)" in old.message, old.message
     assert {f.code for f in report.findings} == {"mx_tls_version_old"}
@@ -30,8 +25,10 @@ def test_old_protocol_is_named_however_the_server_refuses(
     assert all(p.old_protocol for p in mx.tls.probes)
 
 
-def test_a_weak_cipher_only_server_is_named_with_its_cipher(reports: dict[str, Report]) -> None:
-    report = reports["mx-weak-cipher.example"]
+def test_a_weak_cipher_only_server_is_named_with_its_cipher(
+    catalogue_reports: dict[str, Report],
+) -> None:
+    report = catalogue_reports["mx-weak-cipher.example"]
     assert {f.code for f in report.findings} == {"mx_tls_failed"}
     (failed,) = report.findings
     assert "TLSv1.2 and ECDHE-ECDSA-AES128-SHA" in failed.message, failed.message
