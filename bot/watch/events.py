@@ -56,7 +56,6 @@ MODE_CHANGED, POLICY_CHANGED, MX_CHANGED, CERT_EXPIRING = (
     "mx_changed",
     "cert_expiring",
 )
-KINDS = (WORSE, MODE_CHANGED, POLICY_CHANGED, MX_CHANGED, CERT_EXPIRING, RECOVERED)
 
 
 @dataclass(frozen=True, slots=True)
