@@ -33,6 +33,7 @@ import hashlib
 from dataclasses import dataclass, replace
 
 from bot.checker.findings import CODES
+from bot.checker.model import SEVERITY_ORDER
 from bot.watch.state import STATUS_RANK, CertState, DomainState, FindingKey, Incident
 
 # Findings that may be a blip (a lookup or connection that failed this once).
@@ -97,8 +98,7 @@ def _bad(keys: set[FindingKey]) -> set[FindingKey]:
 
 
 def _sorted(keys: set[FindingKey]) -> tuple[FindingKey, ...]:
-    order = {"error": 0, "warning": 1, "info": 2}
-    return tuple(sorted(keys, key=lambda k: (order.get(k.severity, 3), k.code, k.subject)))
+    return tuple(sorted(keys, key=lambda k: (SEVERITY_ORDER.get(k.severity, 3), k.code, k.subject)))
 
 
 def detect(previous: DomainState, new: DomainState, seq: int) -> tuple[DomainState, list[Event]]:

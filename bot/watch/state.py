@@ -27,7 +27,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.checker.model import CertInfo, Mode, Report, Status
+from bot.checker.model import CertInfo, Mode, Report, Severity, Status
 
 STATUS_RANK: dict[str, int] = {"pass": 0, "warn": 1, "fail": 2}
 # Text kept of a policy body (RFC 8461 allows 64 KiB; real ones are a few lines).
@@ -38,7 +38,7 @@ MAX_POLICY_TEXT = 8192
 class FindingKey:
     code: str
     subject: str
-    severity: str
+    severity: Severity
 
 
 @dataclass(frozen=True, slots=True)
