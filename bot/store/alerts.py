@@ -149,12 +149,12 @@ async def retry_later(conn: AsyncConnection, alert_id: int, *, error: str, at: f
     )
 
 
-async def put_back(conn: AsyncConnection, alert_id: int, *, at: float) -> None:
-    """A claimed alert that was not attempted (one before it in its conversation was not
-    posted): pending again, due at `at`, its claim not counted as an attempt."""
+async def put_back(conn: AsyncConnection, alert_ids: Iterable[int], *, at: float) -> None:
+    """Claimed alerts that were not attempted (one before them in their conversation was
+    not posted): pending again, due at `at`, their claim not counted as an attempt."""
     await conn.execute(
         sa.update(a)
-        .where(a.c.id == alert_id, a.c.status == SENDING)
+        .where(a.c.id.in_(list(alert_ids)), a.c.status == SENDING)
         .values(status=PENDING, next_attempt_at=at, attempts=a.c.attempts - 1)
     )
 
