@@ -149,12 +149,12 @@ async def retry_later(conn: AsyncConnection, alert_id: int, *, error: str, at: f
     )
 
 
-async def put_back(conn: AsyncConnection, alert_id: int, *, at: float) -> None:
-    """A claimed alert that was not attempted (one before it in its conversation was not
-    posted): pending again, due at `at`, its claim not counted as an attempt."""
+async def put_back(conn: AsyncConnection, alert_ids: Iterable[int], *, at: float) -> None:
+    """Claimed alerts that were not attempted (one before them in their conversation was
+    not posted): pending again, due at `at`, their claim not counted as an attempt."""
     await conn.execute(
         sa.update(a)
-        .where(a.c.id == alert_id, a.c.status == SENDING)
+        .where(a.c.id.in_(list(alert_ids)), a.c.status == SENDING)
         .values(status=PENDING, next_attempt_at=at, attempts=a.c.attempts - 1)
     )
 
@@ -166,16 +166,21 @@ async def give_up(conn: AsyncConnection, alert_id: int, *, status: str, error: s
 
 
 async def drop_conversation(
-    conn: AsyncConnection, *, team_id: str, channel_id: str | None, reason: str
-) -> int:
-    """Pending alerts of a conversation (or workspace) that will never be posted: dropped."""
+    conn: AsyncConnection,
+    *,
+    team_id: str,
+    channel_id: str | None,
+    reason: str,
+    domains: Iterable[str] | None = None,
+) -> None:
+    """Pending alerts of a conversation (or, with channel_id None, a workspace) that will
+    never be posted: dropped. With `domains`: only theirs (it stopped watching them)."""
     where = [a.c.team_id == team_id, a.c.status == PENDING]
     if channel_id is not None:
         where.append(a.c.channel_id == channel_id)
-    result = await conn.execute(
-        sa.update(a).where(*where).values(status=DROPPED, last_error=reason[:100])
-    )
-    return int(result.rowcount)
+    if domains is not None:
+        where.append(a.c.domain.in_(list(domains)))
+    await conn.execute(sa.update(a).where(*where).values(status=DROPPED, last_error=reason[:100]))
 
 
 async def expire_sending(conn: AsyncConnection, *, now: float) -> list[int]:
@@ -219,19 +224,3 @@ async def of_conversation(
 
 async def delete_team(conn: AsyncConnection, team_id: str) -> None:
     await conn.execute(sa.delete(a).where(a.c.team_id == team_id))
-
-
-async def drop_for(
-    conn: AsyncConnection, *, team_id: str, channel_id: str, domains: Iterable[str], reason: str
-) -> None:
-    """Pending alerts of these domains in this conversation (it stopped watching them)."""
-    await conn.execute(
-        sa.update(a)
-        .where(
-            a.c.team_id == team_id,
-            a.c.channel_id == channel_id,
-            a.c.domain.in_(list(domains)),
-            a.c.status == PENDING,
-        )
-        .values(status=DROPPED, last_error=reason[:100])
-    )

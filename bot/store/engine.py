@@ -22,15 +22,11 @@ half-way when another connection writes. SQLite serves one instance.
 PostgreSQL: a small pool, pre-ping (a connection the server dropped is
 replaced instead of failing a request), a connect timeout; writes run
 concurrently, and claims use `FOR UPDATE SKIP LOCKED`.
-
-`Store.db_seconds` adds up the time spent in transactions (for the bench's
-"scheduler overhead" figure).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -69,8 +65,6 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name  # "sqlite" or "postgresql"
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
-        self.db_seconds = 0.0
-        self.transactions = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,12 +77,12 @@ class Store:
         `durable=False`: flushed to disk lazily (see the module doc).
         """
         if self._write_lock is None:
-            async with self._timed(), self.engine.connect() as conn:
+            async with self.engine.connect() as conn:
                 await _postgres_sync(conn, lazy=not durable)
                 async with conn.begin():
                     yield conn
             return
-        async with self._write_lock, self._timed(), self.engine.connect() as conn:
+        async with self._write_lock, self.engine.connect() as conn:
             options = {_WRITE_OPTION: True, _LAZY_OPTION: not durable}
             conn = await conn.execution_options(**options)
             async with conn.begin():
@@ -97,17 +91,8 @@ class Store:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read transaction (a consistent snapshot; never takes SQLite's write lock)."""
-        async with self._timed(), self.engine.connect() as conn, conn.begin():
+        async with self.engine.connect() as conn, conn.begin():
             yield conn
-
-    @asynccontextmanager
-    async def _timed(self) -> AsyncIterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.db_seconds += time.perf_counter() - start
-            self.transactions += 1
 
     async def ping(self) -> Probed:
         """For /healthz: can the database answer a query now?"""

@@ -293,8 +293,8 @@ class Deliverer:
 
     async def _put_back(self, rows: Sequence[AlertRow], *, at: float) -> None:
         """Claimed but not attempted: pending again, due at `at`, the claim not counted."""
-        for row in rows:
-            await self._write(alerts.put_back, row.id, at=at)
+        if rows:
+            await self._write(alerts.put_back, [row.id for row in rows], at=at)
 
     async def _close(self, row: AlertRow, error: str, *, workspace: bool) -> None:
         """The bot cannot post there: pause the watches, drop what was waiting."""
@@ -342,11 +342,11 @@ class Deliverer:
                 )
 
     async def _write(
-        self, query: Callable[..., Awaitable[object]], alert_id: int, **values: object
+        self, query: Callable[..., Awaitable[object]], alert: int | list[int], **values: object
     ) -> None:
         async def write() -> None:
             async with self.store.write() as conn:
-                await query(conn, alert_id, **values)
+                await query(conn, alert, **values)
 
         await self._persist(write)
 

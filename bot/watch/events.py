@@ -33,6 +33,7 @@ import hashlib
 from dataclasses import dataclass, replace
 
 from bot.checker.findings import CODES
+from bot.checker.model import SEVERITY_ORDER
 from bot.watch.state import STATUS_RANK, CertState, DomainState, FindingKey, Incident
 
 # Findings that may be a blip (a lookup or connection that failed this once).
@@ -56,7 +57,6 @@ MODE_CHANGED, POLICY_CHANGED, MX_CHANGED, CERT_EXPIRING = (
     "mx_changed",
     "cert_expiring",
 )
-KINDS = (WORSE, MODE_CHANGED, POLICY_CHANGED, MX_CHANGED, CERT_EXPIRING, RECOVERED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +98,7 @@ def _bad(keys: set[FindingKey]) -> set[FindingKey]:
 
 
 def _sorted(keys: set[FindingKey]) -> tuple[FindingKey, ...]:
-    order = {"error": 0, "warning": 1, "info": 2}
-    return tuple(sorted(keys, key=lambda k: (order.get(k.severity, 3), k.code, k.subject)))
+    return tuple(sorted(keys, key=lambda k: (SEVERITY_ORDER.get(k.severity, 3), k.code, k.subject)))
 
 
 def detect(previous: DomainState, new: DomainState, seq: int) -> tuple[DomainState, list[Event]]:

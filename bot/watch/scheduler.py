@@ -106,13 +106,9 @@ class Scheduler:
         self._claim_share: dict[str, float] = {}  # domain -> its share of its claim's time
         self._claimed: dict[str, DomainRow] = {}  # domain -> its row, as leased
         self._db_spent: dict[str, float] = {}  # domain -> its share of its results' writes
-        self._pending: list[
-            tuple[DomainRow, Report, Prepared, float, asyncio.Future[Recorded]]
-        ] = []
+        self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
         self._last_claim = -CLAIM_SPACING
-        self.checks = 0  # checks finished on this instance
-        self.db_seconds = 0.0  # database time spent on them (claims shared out)
 
     def wake(self) -> None:
         """Look for due domains now (a new watch, say) instead of at the next planned time."""
@@ -150,7 +146,6 @@ class Scheduler:
             self.metrics.set_scheduler_lag(now - rows[0].next_check_at)  # the most overdue
         if rows:
             spent = time.perf_counter() - start
-            self.db_seconds += spent
             for row in rows:
                 self._claim_share[row.domain] = spent / len(rows)
                 self._claimed[row.domain] = row
@@ -174,10 +169,8 @@ class Scheduler:
         outcome = await self._record(domain, report)
         # database time: this domain's share of its claim, and its write(s), not the judging
         spent = self._db_spent.pop(domain, 0.0)
-        self.db_seconds += spent
         claim = self._claim_share.pop(domain, 0.0)
         db_ms = (spent + claim) * 1000
-        self.checks += 1
         if outcome is not None and outcome.intents and self._on_alerts is not None:
             self._on_alerts()
         verdict = outcome.verdict if outcome is not None else None
@@ -205,9 +198,9 @@ class Scheduler:
         )
         return outcome
 
-    def _forget(self, domain: str) -> DomainRow | None:
+    def _forget(self, domain: str) -> None:
         self._claim_share.pop(domain, None)
-        return self._claimed.pop(domain, None)
+        self._claimed.pop(domain, None)
 
     async def _record(self, domain: str, report: Report) -> Recorded | None:
         row = self._claimed.pop(domain, None)

@@ -173,12 +173,12 @@ class WatchService:
         async with self.store.write() as conn:
             removed = await watches.remove(conn, where, wanted)
             if removed:
-                await alerts.drop_for(
+                await alerts.drop_conversation(
                     conn,
                     team_id=where.team_id,
                     channel_id=where.channel_id,
-                    domains=removed,
                     reason="unwatched",
+                    domains=removed,
                 )
                 await domains.delete_unwatched(conn, removed)
         return removed

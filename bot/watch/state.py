@@ -27,7 +27,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.checker.model import CertInfo, Mode, Report, Status
+from bot.checker.model import CertInfo, Mode, Report, Severity, Status
 
 STATUS_RANK: dict[str, int] = {"pass": 0, "warn": 1, "fail": 2}
 # Text kept of a policy body (RFC 8461 allows 64 KiB; real ones are a few lines).
@@ -38,7 +38,7 @@ MAX_POLICY_TEXT = 8192
 class FindingKey:
     code: str
     subject: str
-    severity: str
+    severity: Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +164,8 @@ def _certs(report: Report) -> tuple[CertState, ...]:
         # (an invalid one, read for the details view, is an error finding, not an expiry)
         host = f"mta-sts.{report.domain}"
         c = report.fetch.cert
-        seen[(cert_identity(c), "policy")] = CertState(
-            cert_identity(c), host, "policy", c.not_after, c.days_left
-        )
+        ident = cert_identity(c)
+        seen[(ident, "policy")] = CertState(ident, host, "policy", c.not_after, c.days_left)
     for mx in report.mx:
         if mx.tls is None:
             continue
@@ -174,9 +173,9 @@ def _certs(report: Report) -> tuple[CertState, ...]:
             if probe.cert is None or not probe.cert_valid:
                 continue  # an invalid certificate is an error finding, not an expiry
             c = probe.cert
-            key = (cert_identity(c), probe.address)
-            seen[key] = CertState(
-                cert_identity(c), mx.host, probe.address, c.not_after, c.days_left
+            ident = cert_identity(c)
+            seen[(ident, probe.address)] = CertState(
+                ident, mx.host, probe.address, c.not_after, c.days_left
             )
     return tuple(sorted(seen.values(), key=lambda s: (s.host, s.where, s.id)))
 

@@ -199,6 +199,50 @@ async def test_unwatching_the_last_watch_forgets_the_domain(store: Store) -> Non
         assert await domains.get(conn, "a.example") is None
 
 
+async def test_pending_alerts_are_dropped_where_they_will_never_be_posted(store: Store) -> None:
+    clock, checker = Clock(), Checker()
+    service, scheduler = setup(store, clock, checker)
+    names = ("a.example", "b.example")
+    for where in (HERE, Conversation("T1", "C2"), THERE):
+        await service.add(where, user="U1", baselines={n: make(n) for n in names})
+    for name in names:
+        checker.reports[name] = make(name, findings=[("tlsrpt_missing", name)])
+    clock.advance(2 * HOUR)
+    assert (await scheduler.tick()).intents == 6
+
+    async def statuses() -> dict[tuple[str, str], tuple[str, str | None]]:
+        out = {}
+        for where in (HERE, Conversation("T1", "C2"), THERE):
+            for name in names:
+                (row,) = await ledger(store, where, name)
+                out[(where.channel_id, name)] = (row.status, row.last_error)
+        return out
+
+    # unwatched here: only this conversation's alerts of that domain
+    await service.remove(HERE, ["a.example"])
+    pending = ("pending", None)
+    assert await statuses() == {
+        ("C1", "a.example"): ("dropped", "unwatched"),
+        ("C1", "b.example"): pending,
+        ("C2", "a.example"): pending,
+        ("C2", "b.example"): pending,
+        ("C9", "a.example"): pending,
+        ("C9", "b.example"): pending,
+    }
+    # the workspace is closed to the bot: all of its pending alerts, no other workspace's
+    async with store.write() as conn:
+        await alerts.drop_conversation(conn, team_id="T1", channel_id=None, reason="token_revoked")
+    gone = ("dropped", "token_revoked")
+    assert await statuses() == {
+        ("C1", "a.example"): ("dropped", "unwatched"),
+        ("C1", "b.example"): gone,
+        ("C2", "a.example"): gone,
+        ("C2", "b.example"): gone,
+        ("C9", "a.example"): pending,
+        ("C9", "b.example"): pending,
+    }
+
+
 async def test_a_baseline_of_a_watched_domain_alerts_its_other_watchers(store: Store) -> None:
     clock, checker = Clock(), Checker()
     service, _ = setup(store, clock, checker)
