@@ -64,7 +64,7 @@ from bench.common import (
     process_cpu,
     table,
 )
-from bench.slack_ack import BOT_TOKEN, SIGNING_SECRET
+from bench.slack_ack import BOT_TOKEN, SIGNING_SECRET, result_times
 from bot.testbed.instances import SERVE, ServeProcesses
 from bot.testbed.slack_standin import SignedRequest, SlackRequests, SlackStandin
 
@@ -178,13 +178,7 @@ async def ack_row(
 
     with contextlib.suppress(TimeoutError):
         await standin.wait_until(answered, timeout=60)
-    first: dict[str, float] = {}
-    for call in standin.calls:
-        rid = call.response_id
-        if call.method == "response_url" and rid in sent and rid not in first:
-            first[rid] = call.at
-    row.results = [first[rid] - sent[rid] for rid in sent if rid in first]
-    row.missing = len(sent) - len(first)
+    row.results, row.missing = result_times(standin, sent)
     return row
 
 
