@@ -64,7 +64,7 @@ from bench.common import (
     process_cpu,
     table,
 )
-from bench.slack_ack import BOT_TOKEN, SIGNING_SECRET, result_delays
+from bench.slack_ack import BOT_TOKEN, SIGNING_SECRET, result_times
 from bot.testbed.instances import SERVE, ServeProcesses
 from bot.testbed.slack_standin import SignedRequest, SlackRequests, SlackStandin
 
@@ -178,7 +178,7 @@ async def ack_row(
 
     with contextlib.suppress(TimeoutError):
         await standin.wait_until(answered, timeout=60)
-    row.results, row.missing = result_delays(standin, sent)
+    row.results, row.missing = result_times(standin, sent)
     return row
 
 

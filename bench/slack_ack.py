@@ -37,7 +37,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -82,6 +82,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def result_times(standin: SlackStandin, sent: Mapping[str, float]) -> tuple[list[float], int]:
+    """`sent`: response id -> when its request went out. The seconds to each one's first
+    result post, and how many have none."""
+    first: dict[str, float] = {}
+    for call in standin.calls:
+        rid = call.response_id
+        if call.method == "response_url" and rid in sent and rid not in first:
+            first[rid] = call.at
+    return [first[rid] - sent[rid] for rid in sent if rid in first], len(sent) - len(first)
+
+
 class _Sender:
     def __init__(self, session: aiohttp.ClientSession, url: str, standin: SlackStandin) -> None:
         self.session = session
@@ -122,19 +133,8 @@ class _Sender:
         out.wall = time.monotonic() - start
         out.app_cpu = process_cpu(app_pid) - cpu0
         out.app_waited = cpu_wait(app_pid) - wait0
-        out.results, out.missing = result_delays(self.standin, sent)
+        out.results, out.missing = result_times(self.standin, sent)
         return out
-
-
-def result_delays(standin: SlackStandin, sent: dict[str, float]) -> tuple[list[float], int]:
-    """For the requests `sent` (response_url id -> when sent): the delay to each one's first
-    result posted to its response_url, and how many got none."""
-    first: dict[str, float] = {}
-    for call in standin.calls:
-        rid = call.response_id
-        if call.method == "response_url" and rid in sent and rid not in first:
-            first[rid] = call.at
-    return [first[rid] - sent[rid] for rid in sent if rid in first], len(sent) - len(first)
 
 
 async def _run(

@@ -7,11 +7,12 @@ tests/watch/test_watch_instances.py, tests/slack/oauth/test_oauth_instances.py).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
@@ -24,6 +25,7 @@ from bot.testbed.slack_standin import SignedRequest, SlackRequests, SlackStandin
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-0000-secret-token"
+T = TypeVar("T")
 
 
 @dataclass
@@ -62,6 +64,22 @@ class Deployment:
     async def health(self, one: ServeProcess) -> tuple[int, dict[str, Any]]:
         async with self.http.get(f"{one.base_url}/healthz") as r:
             return r.status, await r.json()
+
+
+async def poll(
+    read: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    within: float,
+    *,
+    every: float = 0.1,
+) -> T:
+    """`await read()` until `done` holds for its value, and return it (TimeoutError after
+    `within` s): the instances are other processes, and their writes to the database come
+    with no event to wait on."""
+    async with asyncio.timeout(within):
+        while not done(value := await read()):  # noqa: ASYNC110 - see above
+            await asyncio.sleep(every)
+    return value
 
 
 @contextlib.asynccontextmanager

@@ -86,37 +86,21 @@ def agree(before: Callable[..., Any], now: Callable[..., Any], n: int, *args: ob
     assert _said(new) == _said(old)
 
 
+def _joined(heads: list[str], tokens: list[str], max_size: int) -> st.SearchStrategy[str]:
+    """One of `heads`, then up to `max_size` of `tokens`, as one string."""
+    pieces = st.lists(st.sampled_from(tokens), max_size=max_size).map("".join)
+    return st.tuples(st.sampled_from(heads), pieces).map("".join)
+
+
 _caps = st.sampled_from([1, 2, 3, 5, 20])
-_record_text = st.tuples(
-    st.sampled_from(["v=STSv1;", "v=STSv1 ", "v=STSv1", "", " v=STSv1;", "v=STSv1\n"]),
-    st.lists(
-        st.sampled_from(
-            [
-                ";",
-                " ",
-                "\t",
-                "=",
-                "i",
-                "d",
-                "I",
-                "D",
-                "=STSv1",
-                "v=STSv1",
-                "a",
-                "-",
-                "\n",
-                "\xa0",
-                "x=y",
-                "id=",
-                "id=abc",
-                "ID=",
-                "1",
-                ";;",
-            ]
-        ),
-        max_size=80,
-    ).map("".join),
-).map("".join)
+_record_text = _joined(
+    ["v=STSv1;", "v=STSv1 ", "v=STSv1", "", " v=STSv1;", "v=STSv1\n"],
+    [
+        *(";", " ", "\t", "=", "i", "d", "I", "D", "=STSv1", "v=STSv1"),
+        *("a", "-", "\n", "\xa0", "x=y", "id=", "id=abc", "ID=", "1", ";;"),
+    ],
+    max_size=80,
+)
 
 
 @given(_record_text, _caps)
@@ -126,40 +110,15 @@ def test_record(before: dict[str, types.ModuleType], txt: str, n: int) -> None:
     agree(old, record.parse_sts_record, n, txt, "_mta-sts.example.com")
 
 
-_tlsrpt_text = st.tuples(
-    st.sampled_from(["v=TLSRPTv1;", "v=TLSRPTv1 ", "v=TLSRPTv1", "", " v=TLSRPTv1;", "rua="]),
-    st.lists(
-        st.sampled_from(
-            [
-                ";",
-                " ",
-                "\t",
-                "=",
-                "rua",
-                "RUA",
-                "Rua",
-                "v=TLSRPTv1",
-                "mailto:a@example.com",
-                "https://r.example.com/x",
-                ",",
-                " , ",
-                "x=y",
-                "rua=",
-                "\n",
-                "\xa0",
-                "x",
-                "a@b",
-                "http://x",
-                ";;",
-                " ;",
-                "; ",
-                "@",
-                "ftp:x",
-            ]
-        ),
-        max_size=60,
-    ).map("".join),
-).map("".join)
+_tlsrpt_text = _joined(
+    ["v=TLSRPTv1;", "v=TLSRPTv1 ", "v=TLSRPTv1", "", " v=TLSRPTv1;", "rua="],
+    [
+        *(";", " ", "\t", "=", "rua", "RUA", "Rua", "v=TLSRPTv1", "mailto:a@example.com"),
+        *("https://r.example.com/x", ",", " , ", "x=y", "rua=", "\n", "\xa0", "x", "a@b"),
+        *("http://x", ";;", " ;", "; ", "@", "ftp:x"),
+    ],
+    max_size=60,
+)
 
 
 @given(_tlsrpt_text, _caps)

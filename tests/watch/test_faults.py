@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from fakes import Checker, Clock
 from reports import make
-from watch_harness import HOUR, WatchApp, fresh_domain, healthy, said, watching_app
+from watch_harness import HOUR, WatchApp, fresh_domain, healthy, said, watching_app, withdrawn
 
 from bot.slack.tokens import SingleWorkspaceToken
 from bot.store import alerts
@@ -39,7 +39,7 @@ async def app(sqlite_store: Store, testbed: Testbed):  # type: ignore[no-untyped
 
 async def change_and_check(app: WatchApp, d: str) -> None:
     """Make `d` worse (mode none) and run its next check."""
-    await app.serve(healthy(d, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+    await app.serve(withdrawn(d))
     await app.next_interval()
 
 
@@ -131,7 +131,7 @@ async def test_alerts_queued_behind_a_refused_one_wait_for_it_and_keep_their_ord
         await app.watch(name, channel="C0QUEUE")
     app.h.standin.fail_once("chat.postMessage", "channel_not_found")
     for name in names:
-        await app.serve(healthy(name, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+        await app.serve(withdrawn(name))
     await app.next_interval()  # three alerts recorded; the first post refused
     assert app.alerts("C0QUEUE") == []
     rows = [row for name in names for row in await ledger(app, "C0QUEUE", name)]
@@ -210,7 +210,7 @@ async def test_an_inactive_bot_account_pauses_the_whole_workspace(app: WatchApp)
 async def test_a_crash_between_post_and_record_never_posts_twice(app: WatchApp) -> None:
     d = await app.serve(healthy(fresh_domain("crash")))
     await app.watch(d)
-    await app.serve(healthy(d, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+    await app.serve(withdrawn(d))
     app.clock.advance(1.5 * HOUR)
     await app.scheduler.tick()
 
@@ -242,7 +242,7 @@ async def test_a_crash_between_post_and_record_never_posts_twice(app: WatchApp) 
 async def test_an_alert_recorded_before_a_restart_is_posted_after_it(app: WatchApp) -> None:
     d = await app.serve(healthy(fresh_domain("restart")))
     await app.watch(d)
-    await app.serve(healthy(d, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+    await app.serve(withdrawn(d))
     app.clock.advance(1.5 * HOUR)
     await app.scheduler.tick()  # recorded; the process "stops" before posting
     restarted = Deliverer(
@@ -352,7 +352,7 @@ async def test_postgres_connections_dropped_between_checks_are_replaced(pg_store
 async def test_shutdown_lets_an_alert_post_in_flight_finish(app: WatchApp) -> None:
     d = await app.serve(healthy(fresh_domain("shutdown")))
     await app.watch(d)
-    await app.serve(healthy(d, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+    await app.serve(withdrawn(d))
     app.clock.advance(1.5 * HOUR)
     await app.scheduler.tick()
     gate = app.h.standin.hold("chat.postMessage")
@@ -433,7 +433,7 @@ async def test_a_token_lookup_that_fails_once_delays_the_alert_and_loses_nothing
     moment: nothing was posted, so the alert is retried, not left to expire unposted."""
     d = await app.serve(healthy(fresh_domain("tokens")))
     await app.watch(d)
-    await app.serve(healthy(d, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+    await app.serve(withdrawn(d))
     app.clock.advance(1.5 * HOUR)
     await app.scheduler.tick()
 

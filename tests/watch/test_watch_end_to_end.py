@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 from watch_harness import (
     HOUR,
+    NEW_POLICY_ID,
     WatchApp,
     fresh_domain,
     header_of,
     healthy,
     texts,
     watching_app,
+    withdrawn,
 )
 
 from bot.store import alerts
@@ -88,7 +90,7 @@ async def test_a_policy_edited_with_a_new_id_is_not_an_alert(app: WatchApp) -> N
     d = await app.serve(healthy(fresh_domain("newid")))
     await app.watch(d)
     body = policy_text("enforce", [f"mx1.{d}", f"mx2.{d}"], max_age=1209600)
-    await app.serve(healthy(d, body=body, sts=[("v=STSv1; id=20261201T000000",)]))
+    await app.serve(healthy(d, body=body, sts=NEW_POLICY_ID))
     await app.next_interval()
     assert app.alerts() == []
 
@@ -96,7 +98,7 @@ async def test_a_policy_edited_with_a_new_id_is_not_an_alert(app: WatchApp) -> N
 async def test_a_mode_downgrade(app: WatchApp) -> None:
     d = await app.serve(healthy(fresh_domain("downgrade")))
     await app.watch(d)
-    await app.serve(healthy(d, mode="testing", sts=[("v=STSv1; id=20261201T000000",)]))
+    await app.serve(healthy(d, mode="testing", sts=NEW_POLICY_ID))
     await app.next_interval()
     (alert,) = app.alerts()
     assert header_of(alert) == f":arrow_down: {d}: mode downgraded (enforce → testing)"
@@ -154,7 +156,7 @@ async def test_every_watching_conversation_hears_once(app: WatchApp) -> None:
     d = await app.serve(healthy(fresh_domain("twice")))
     await app.watch(d, channel="C0ONE")
     await app.watch(d, channel="C0TWO")
-    await app.serve(healthy(d, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+    await app.serve(withdrawn(d))
     done, _ = await app.next_interval()
     assert done.claimed == [d]  # one check for both
     assert [a.args["channel"] for a in app.alerts()] == ["C0ONE", "C0TWO"]

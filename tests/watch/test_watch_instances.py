@@ -11,7 +11,6 @@ database says every domain has one more check.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import signal
 import time
@@ -20,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 import pytest_asyncio
 import sqlalchemy as sa
-from deployment import BOT_TOKEN, Deployment, deployment
+from deployment import BOT_TOKEN, Deployment, deployment, poll
 
 from bot.store import Store
 from bot.store.tables import alerts, watched_domains
@@ -74,12 +73,8 @@ Rows = dict[str, dict[str, object]]
 
 
 async def _until(store: Store, done: Callable[[Rows], bool], within: float) -> Rows:
-    """Poll the database until `done(rows)`: it is the instances' only shared record, and
-    other processes' writes come with no event to wait on."""
-    async with asyncio.timeout(within):
-        while not done(rows := await _rows(store)):  # noqa: ASYNC110 - see above
-            await asyncio.sleep(0.2)
-    return rows
+    """The rows, once `done(rows)`: the database is the instances' only shared record."""
+    return await poll(lambda: _rows(store), done, within, every=0.2)
 
 
 async def _next_round(store: Store) -> Rows:

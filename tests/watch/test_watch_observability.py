@@ -6,7 +6,7 @@ import pytest
 from fakes import Checker, Clock
 from prometheus_client.parser import text_string_to_metric_families
 from reports import make
-from watch_harness import WatchApp, fresh_domain, healthy, watching_app
+from watch_harness import WatchApp, fresh_domain, healthy, watching_app, withdrawn
 
 from bot.health import Health
 from bot.metrics import Metrics
@@ -61,7 +61,7 @@ async def test_posted_alerts_are_counted_by_event(app: WatchApp) -> None:
     app.deliverer.metrics = metrics
     d = await app.serve(healthy(fresh_domain("metrics")))
     await app.watch(d)
-    await app.serve(healthy(d, mode="none", sts=[("v=STSv1; id=20261201T000000",)]))
+    await app.serve(withdrawn(d))
     await app.next_interval()
     assert samples(metrics, "mtasts_alerts_posted_total") == {(("event", "mode_changed"),): 1.0}
 

@@ -148,6 +148,14 @@ def healthy(domain: str, **kw: Any) -> Scenario:
     return make(domain, "healthy, watched", **kw)
 
 
+NEW_POLICY_ID = (("v=STSv1; id=20261201T000000",),)  # `sts=`: an id after the baseline's
+
+
+def withdrawn(domain: str) -> Scenario:
+    """`domain` made worse: mode none, under a new policy id (one mode_changed alert)."""
+    return healthy(domain, mode="none", sts=NEW_POLICY_ID)
+
+
 def said(call: Call) -> str:
     """A message's text fallback, then every text in its blocks, one per line."""
     found = [str(call.args.get("text", ""))]

@@ -185,6 +185,11 @@ def walk_strings(node: Any, path: str = "$") -> list[tuple[str, str]]:
     return out
 
 
+def blocks_text(payload: dict[str, Any]) -> str:
+    """Every string in a payload's blocks, one per line."""
+    return "\n".join(s for _, s in walk_strings(payload["blocks"]))
+
+
 def text_objects(node: Any) -> list[dict[str, Any]]:
     """Every text object ({"type": "mrkdwn"|"plain_text", "text": ...}) in a payload."""
     out: list[dict[str, Any]] = []

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_samples import assert_message_limits, assert_no_markup_leak, hostile_report, walk_strings
+from slack_samples import assert_message_limits, assert_no_markup_leak, blocks_text, hostile_report
 
 from bot.checker.findings import finding
 from bot.checker.model import Report
 from bot.slack.blocks.explain_builder import build_explain_message, why_it_matters
 
 
-def _text(payload: dict[str, Any]) -> str:
-    return "\n".join(s for _, s in walk_strings(payload["blocks"]))
-
-
 def test_passing_domain_nothing_to_fix(good: Report) -> None:
     payload = build_explain_message(good)
     assert_message_limits(payload)
-    assert "Nothing to fix" in _text(payload)
+    assert "Nothing to fix" in blocks_text(payload)
     assert "Nothing to fix" in payload["text"]
     assert len(payload["blocks"]) == 1
 
@@ -36,7 +30,7 @@ def test_explains_each_problem_with_mode_consequence(good: Report) -> None:
     ]
     payload = build_explain_message(good)
     assert_message_limits(payload)
-    text = _text(payload)
+    text = blocks_text(payload)
     assert "2 problems" in text
     assert text.index("mx2 is not listed") < text.index("No TLS-RPT record")
     assert "MTA-STS senders will refuse to deliver to it" in text
@@ -56,7 +50,7 @@ def test_hostile_and_huge() -> None:
         payload = build_explain_message(report)
         assert_message_limits(payload)
         assert_no_markup_leak(payload)
-    assert "more; run `mtasts check example.com`" in _text(payload)
+    assert "more; run `mtasts check example.com`" in blocks_text(payload)
 
 
 def test_consequence_not_repeated_when_message_says_it() -> None:

@@ -11,8 +11,8 @@ from slack_samples import (
     EVIL,
     assert_message_limits,
     assert_no_markup_leak,
+    blocks_text,
     hostile_report,
-    walk_strings,
 )
 from slack_sdk.models.blocks import Block
 
@@ -21,10 +21,6 @@ from bot.checker.model import MxHost, Report
 from bot.slack.blocks.details_builder import build_mx_view
 from bot.slack.blocks.ids import RESULT_ACTIONS
 from bot.slack.blocks.result_builder import build_result_message, fallback_text, split_fix
-
-
-def _all_text(payload: dict[str, Any]) -> str:
-    return "\n".join(s for _, s in walk_strings(payload["blocks"]))
 
 
 def _buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -41,7 +37,7 @@ def test_passing_domain(good: Report) -> None:
     assert head["type"] == "header"
     assert ":white_check_mark:" in head["text"]["text"]
     assert "example.com" in head["text"]["text"]
-    text = _all_text(payload)
+    text = blocks_text(payload)
     assert "`enforce`" in text
     assert "`20240101`" in text
     assert "604,800 s (7 days)" in text
@@ -123,7 +119,7 @@ def test_findings_ordered_errors_first_with_fix_in_code_block(good: Report) -> N
             mode="enforce",
         ),
     ]
-    text = _all_text(build_result_message(good))
+    text = blocks_text(build_result_message(good))
     assert text.index("mx2 is not covered") < text.index("No TLS-RPT") < text.index("Implicit MX")
     assert "*Fix:* Publish this policy:\n```version: STSv1\nmode: enforce" in text
     assert "*Fix:* Publish:\n```v=TLSRPTv1; rua=mailto:a@example.com```" in text
@@ -133,12 +129,12 @@ def test_not_covered_mx_is_flagged_and_the_near_miss_left_to_its_finding(good: R
     good.mx.append(
         MxHost("mx.eu.example.net", 20, None, near_miss="*.example.net covers one label only")
     )
-    text = _all_text(build_result_message(good))
+    text = blocks_text(build_result_message(good))
     assert "`mx.eu.example.net` (20) · :x: not covered · " in text
     # The table row stays short (a cut sentence could split a code span); the
     # finding and the MX & TLS view carry the explanation.
     assert "covers one label only" not in text
-    assert "covers one label only" in _all_text(build_mx_view(good))
+    assert "covers one label only" in blocks_text(build_mx_view(good))
     assert "TLS not probed" in text
 
 
@@ -148,7 +144,7 @@ def test_no_policy_and_no_mx() -> None:
     )
     payload = build_result_message(report)
     assert_message_limits(payload)
-    text = _all_text(payload)
+    text = blocks_text(payload)
     assert "no usable policy" in text
     assert "No MX hosts" in text
     assert ":warning: not set up" in text
@@ -158,7 +154,7 @@ def test_hostile_report_never_leaks_markup() -> None:
     payload = build_result_message(hostile_report(findings_count=20), cached_age=3)
     assert_message_limits(payload)
     assert_no_markup_leak(payload)
-    text = _all_text(payload)
+    text = blocks_text(payload)
     assert "&lt;!channel&gt;" in text  # shown, escaped
     assert "```fence```" not in text  # fences neutralised
 
@@ -167,7 +163,7 @@ def test_huge_report_stays_within_limits(huge: Report) -> None:
     payload = build_result_message(huge, cached_age=10)
     assert_message_limits(payload)
     assert_no_markup_leak(payload)
-    text = _all_text(payload)
+    text = blocks_text(payload)
     assert "…and 50 more — see *MX & TLS*" in text or re.search(r"…and \d+ more — see", text)
     more = re.search(r"…and (\d+) more findings", text)
     assert more is not None

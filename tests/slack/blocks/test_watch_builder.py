@@ -9,7 +9,7 @@ from slack_samples import (
     assert_block_limits,
     assert_message_limits,
     assert_no_markup_leak,
-    walk_strings,
+    blocks_text,
 )
 
 from bot.slack.blocks.home_builder import build_home
@@ -24,10 +24,6 @@ from bot.slack.blocks.watch_builder import (
 from bot.store.watches import WatchRow
 
 NOW = 1_800_000_000.0
-
-
-def text(payload: dict[str, Any]) -> str:
-    return "\n".join(s for _, s in walk_strings(payload["blocks"]))
 
 
 def row(domain: str, channel: str = "C0GENERAL", **kw: Any) -> WatchRow:
@@ -57,7 +53,7 @@ def test_confirmation_says_status_mode_interval_and_what_alerts() -> None:
     assert_message_limits(payload)
     assert_no_markup_leak(payload)
     assert payload["text"] == "Watching a.example, b.example here"
-    body = text(payload)
+    body = blocks_text(payload)
     assert (
         "*Watching `a.example` here.* Right now it :white_check_mark: checks out (mode `enforce`)."
         in body
@@ -78,7 +74,7 @@ def test_watch_result_per_domain() -> None:
         interval=60,
     )
     assert_message_limits(payload)
-    body = text(payload)
+    body = blocks_text(payload)
     assert "Now watching `a.example` here, every minute." in body
     assert "Watching `b.example` here again (it was paused)." in body
     assert "Already watched here: `c.example` — nothing to do." in body
@@ -87,15 +83,17 @@ def test_watch_result_per_domain() -> None:
 
 def test_unwatch_result() -> None:
     payload = build_unwatch_result(removed=["a.example"], not_watched=["z.example"])
-    body = text(payload)
+    body = blocks_text(payload)
     assert "Stopped watching `a.example` here." in body
     assert "Not watched in this conversation: `z.example`." in body
 
 
 def test_refusals_say_what_to_do() -> None:
-    assert "/invite @mtasts" in text(build_cannot_watch_here("not_in_channel"))
-    assert "restricts who can post" in text(build_cannot_watch_here("restricted_action"))
-    limit = text(build_limit_reached(count=199, limit=200, wanted=["a.example", "b.example"]))
+    assert "/invite @mtasts" in blocks_text(build_cannot_watch_here("not_in_channel"))
+    assert "restricts who can post" in blocks_text(build_cannot_watch_here("restricted_action"))
+    limit = blocks_text(
+        build_limit_reached(count=199, limit=200, wanted=["a.example", "b.example"])
+    )
     assert "watches 199 of at most 200 domains" in limit
     assert "(1 more fit)" in limit
     assert "MTASTS_WATCH_LIMIT" in limit
@@ -109,7 +107,7 @@ def test_watching_list_with_a_paused_watch() -> None:
     ]
     payload = build_watching_list(rows, now=NOW, interval=3600)
     assert_message_limits(payload)
-    body = text(payload)
+    body = blocks_text(payload)
     assert "`a.example`* · :white_check_mark: checks out · `enforce` · checked 10 min ago" in body
     assert "next check in 50 min" in body
     assert "`b.example`* · not checked yet" in body
@@ -121,7 +119,7 @@ def test_watching_list_empty_and_long() -> None:
     assert build_watching_list([], now=NOW, interval=3600)["text"] == "No domains watched here."
     many = build_watching_list([row(f"d{i}.example") for i in range(200)], now=NOW, interval=3600)
     assert_message_limits(many)
-    assert "…and 155 more." in text(many)
+    assert "…and 155 more." in blocks_text(many)
 
 
 def test_home_lists_the_workspace_with_channels_and_unwatch_buttons() -> None:
@@ -130,7 +128,7 @@ def test_home_lists_the_workspace_with_channels_and_unwatch_buttons() -> None:
     )
     assert view["type"] == "home"
     assert_block_limits(view["blocks"])
-    body = text(view)
+    body = blocks_text(view)
     assert "watches *2* of at most 200 domains" in body
     assert "`a.example`* in <#C0ONE>" in body
     assert "/mtasts watch example.com" in body
@@ -143,12 +141,12 @@ def test_home_lists_the_workspace_with_channels_and_unwatch_buttons() -> None:
 
 def test_home_counts_domains_against_the_limit_not_watches() -> None:
     rows = [row("a.example", "C0ONE"), row("a.example", "C0TWO"), row("b.example", "C0TWO")]
-    assert "watches *2* of at most 200 domains" in text(
+    assert "watches *2* of at most 200 domains" in blocks_text(
         build_home(rows, now=NOW, interval=3600, limit=200)
     )
     many = build_home(rows, now=NOW, interval=3600, limit=200, total=150, domains=120)
-    assert "watches *120* of at most 200 domains" in text(many)
-    assert "…and 147 more" in text(many)  # the watches not shown
+    assert "watches *120* of at most 200 domains" in blocks_text(many)
+    assert "…and 147 more" in blocks_text(many)  # the watches not shown
 
 
 def test_home_stays_within_a_hundred_blocks() -> None:
@@ -156,7 +154,7 @@ def test_home_stays_within_a_hundred_blocks() -> None:
     view = build_home(rows, now=NOW, interval=3600, limit=200, total=180)
     assert len(view["blocks"]) <= 100
     assert_block_limits(view["blocks"])
-    assert "…and 88 more" in text(view)
+    assert "…and 88 more" in blocks_text(view)
 
 
 def test_a_channel_id_that_is_not_one_is_shown_as_code() -> None:

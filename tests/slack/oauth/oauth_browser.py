@@ -24,7 +24,7 @@ from bot.slack.app import services_of
 from bot.slack.config import OAuthConfig
 from bot.slack.oauth.flow import OAuth
 from bot.slack.oauth.stores import Database
-from bot.testbed.slack_standin import SlackRequests, SlackStandin
+from bot.testbed.slack_standin import Call, SlackRequests, SlackStandin
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "test-client-secret-abcdef"
@@ -76,6 +76,11 @@ def requests_for(standin: SlackStandin, team: str) -> SlackRequests:
     """Signed requests from workspace `team` (its bot user as the stand-in made it)."""
     workspace = standin.oauth.workspaces[team]
     return SlackRequests(SIGNING_SECRET, team_id=team, bot_user_id=workspace.bot_user_id)
+
+
+def posts_in(calls: list[Call], channel: str) -> list[Call]:
+    """The chat.postMessage calls to `channel`."""
+    return [c for c in calls if c.method == "chat.postMessage" and c.args.get("channel") == channel]
 
 
 @dataclass

@@ -11,16 +11,11 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 import sqlalchemy as sa
-from deployment import Deployment, deployment
-from oauth_browser import CLIENT_ID, CLIENT_SECRET, Browser, requests_for
+from deployment import Deployment, deployment, poll
+from oauth_browser import CLIENT_ID, CLIENT_SECRET, Browser, posts_in, requests_for
 
 from bot.store.tables import watches as watches_table
 from bot.testbed.bed import Testbed
-from bot.testbed.slack_standin import Call
-
-
-def _posts(calls: list[Call], channel: str) -> list[Call]:
-    return [c for c in calls if c.method == "chat.postMessage" and c.args.get("channel") == channel]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -60,7 +55,7 @@ async def test_any_instance_answers_each_workspace_with_its_own_token(
         channel = f"C0{team[2:]}{i}"
         mention = requests_for(d.standin, team).mention("good.example", channel=channel)
         assert (await d.send(d.instances[i % 3], mention))[0] == 200
-        (post,) = await d.standin.wait_for(lambda calls, c=channel: _posts(calls, c), timeout=30)
+        (post,) = await d.standin.wait_for(lambda calls, c=channel: posts_in(calls, c), timeout=30)
         assert (post.token, post.team) == (token, team)
     for one in d.instances:
         status, body = await d.health(one)
@@ -86,8 +81,8 @@ async def test_two_workspaces_commands_and_watches_are_kept_apart(oauth_three: D
     await d.standin.wait_until(
         lambda: all(d.standin.response_posts(u) for u in answered), timeout=30
     )
-    (to_alpha,) = _posts(d.standin.calls, "C0ALPHAWATCH")
-    (to_beta,) = _posts(d.standin.calls, "C0BETAWATCH")
+    (to_alpha,) = posts_in(d.standin.calls, "C0ALPHAWATCH")
+    (to_beta,) = posts_in(d.standin.calls, "C0BETAWATCH")
     assert (to_alpha.token, to_beta.token) == (alpha, beta)
     assert "good.example" in str(to_alpha.args["text"])
     assert "testing.example" not in str(to_alpha.args["text"])
@@ -123,6 +118,17 @@ async def _watch_count(d: Deployment, team: str) -> int:
         return int((await conn.execute(query.where(watches_table.c.team_id == team))).scalar() or 0)
 
 
+async def _installed_rows(d: Deployment, team: str) -> int:
+    """The team's installations, bots and watches, all told."""
+    async with d.store.read() as conn:
+        query = sa.text(
+            "SELECT (SELECT count(*) FROM slack_installations WHERE team_id = :t)"
+            " + (SELECT count(*) FROM slack_bots WHERE team_id = :t)"
+            " + (SELECT count(*) FROM watches WHERE team_id = :t)"
+        )
+        return int((await conn.execute(query, {"t": team})).scalar() or 0)
+
+
 async def test_uninstalling_deletes_the_installation_and_the_watches(
     oauth_three: Deployment,
 ) -> None:
@@ -130,34 +136,16 @@ async def test_uninstalling_deletes_the_installation_and_the_watches(
     await _installed(d, "T0GAMMA", via=2)
     g = requests_for(d.standin, "T0GAMMA")
     await d.command(d.instances[0], "watch good.example", user="U0G", slack=g, channel_id="C0GAMMA")
-    await d.standin.wait_for(lambda calls: _posts(calls, "C0GAMMA"), timeout=30)
+    await d.standin.wait_for(lambda calls: posts_in(calls, "C0GAMMA"), timeout=30)
     # The confirmation is posted before the watch is stored (the contract): wait for the
     # row, or an uninstall racing ahead of it would find nothing to delete.
-    async with asyncio.timeout(30):
-        while not await _watch_count(d, "T0GAMMA"):  # noqa: ASYNC110 - another process writes
-            await asyncio.sleep(0.1)
+    await poll(lambda: _watch_count(d, "T0GAMMA"), bool, 30)
 
     d.standin.oauth.revoke("T0GAMMA")  # Slack revokes the tokens, then sends the event
     uninstalled = g.event({"type": "app_uninstalled"})
     assert (await d.send(d.instances[1], uninstalled))[0] == 200
-    try:
-        async with asyncio.timeout(30):
-            while True:  # the event is handled after its ack: the database says when
-                async with d.store.read() as conn:
-                    left = (
-                        await conn.execute(
-                            sa.text(
-                                "SELECT (SELECT count(*) FROM slack_installations"
-                                " WHERE team_id = :t)"
-                                " + (SELECT count(*) FROM slack_bots WHERE team_id = :t)"
-                                " + (SELECT count(*) FROM watches WHERE team_id = :t)"
-                            ),
-                            {"t": "T0GAMMA"},
-                        )
-                    ).scalar()
-                if left == 0:
-                    break
-                await asyncio.sleep(0.1)
+    try:  # the event is handled after its ack: the database says when
+        await poll(lambda: _installed_rows(d, "T0GAMMA"), lambda left: left == 0, 30)
     except TimeoutError:
         log = d.instances[1].text()
         raise AssertionError(f"still installed; instance 1 said:\n{log}") from None
@@ -167,8 +155,8 @@ async def test_uninstalling_deletes_the_installation_and_the_watches(
     assert (await d.send(d.instances[2], mention))[0] == 200
     ping = requests_for(d.standin, "T0ALPHA").mention("good.example", channel="C0AFTER")
     await d.send(d.instances[2], ping)  # Alpha is unaffected
-    await d.standin.wait_for(lambda calls: _posts(calls, "C0AFTER"), timeout=30)
-    assert _posts(d.standin.calls, "C0GAMMA2") == []
+    await d.standin.wait_for(lambda calls: posts_in(calls, "C0AFTER"), timeout=30)
+    assert posts_in(d.standin.calls, "C0GAMMA2") == []
     assert len([c for c in d.standin.calls if c.team == "T0GAMMA"]) == before
 
 
@@ -187,7 +175,7 @@ async def test_three_instances_racing_refresh_a_token_once(oauth_three: Deployme
         )
         assert [s for s, _ in statuses] == [200] * 6
         await d.standin.wait_for(
-            lambda calls: all(_posts(calls, f"C0ROT{i}") for i in range(6)), timeout=60
+            lambda calls: all(posts_in(calls, f"C0ROT{i}") for i in range(6)), timeout=60
         )
     finally:
         app.rotation = False
@@ -200,4 +188,4 @@ async def test_three_instances_racing_refresh_a_token_once(oauth_three: Deployme
     assert refreshes[0].ok
     new = d.standin.oauth.tokens_of("T0ROTATE")[-1]
     assert new != old
-    assert {_posts(d.standin.calls, f"C0ROT{i}")[0].token for i in range(6)} <= {old, new}
+    assert {posts_in(d.standin.calls, f"C0ROT{i}")[0].token for i in range(6)} <= {old, new}

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-from oauth_browser import OAuthApp, oauth_app
+from oauth_browser import OAuthApp, oauth_app, posts_in
 
 from bot.slack.oauth.locks import Locks, ProcessLocks
 from bot.store import Store
@@ -17,10 +17,6 @@ from bot.testbed.slack_standin import Call, SlackStandin
 
 SOON = 3600  # seconds: inside the two hours before expiry when tokens are refreshed
 LONG = 43_200  # Slack's 12 hours
-
-
-def _posts(calls: list[Call], channel: str) -> list[Call]:
-    return [c for c in calls if c.method == "chat.postMessage" and c.args.get("channel") == channel]
 
 
 def _refreshes(calls: list[Call]) -> list[Call]:
@@ -47,11 +43,11 @@ async def test_a_token_due_for_refresh_is_refreshed_once_and_used(app: OAuthApp)
     h = app.harness
     for n in range(3):
         await h.send(app.requests("T0STANDIN").mention(f"d{n}.example", channel="C0ROT"))
-    await h.wait_for(lambda calls: len(_posts(calls, "C0ROT")) == 3)
+    await h.wait_for(lambda calls: len(posts_in(calls, "C0ROT")) == 3)
     assert len(_refreshes(h.standin.calls)) == 1
     tokens = app.standin.oauth.tokens_of("T0STANDIN")
     new = next(t for t in tokens if t != old)
-    assert {c.token for c in _posts(h.standin.calls, "C0ROT")} == {new}
+    assert {c.token for c in posts_in(h.standin.calls, "C0ROT")} == {new}
     stored = await app.oauth.workspaces.find(enterprise_id=None, team_id="T0STANDIN")
     assert stored is not None
     assert stored.bot_token == new
@@ -126,8 +122,8 @@ async def _race(database: Store, *, shared_lock: bool, **kw: object) -> SlackSta
         await asyncio.gather(first, second)
         await standin.wait_for(
             lambda calls: (
-                _posts(calls, "C0ONE")
-                and (_posts(calls, "C0TWO") if shared_lock else len(_refreshes(calls)) == 2)
+                posts_in(calls, "C0ONE")
+                and (posts_in(calls, "C0TWO") if shared_lock else len(_refreshes(calls)) == 2)
             ),
             timeout=10,
         )
@@ -146,8 +142,8 @@ async def test_two_instances_racing_refresh_the_token_once(
     assert len(refreshes) == 1
     assert refreshes[0].ok
     (newest,) = [t for t in standin.oauth.tokens_of("T0STANDIN") if t.startswith("xoxe")][1:]
-    assert _posts(standin.calls, "C0ONE")[0].token == newest
-    assert _posts(standin.calls, "C0TWO")[0].token == newest
+    assert posts_in(standin.calls, "C0ONE")[0].token == newest
+    assert posts_in(standin.calls, "C0TWO")[0].token == newest
 
 
 async def test_without_a_shared_lock_the_race_refreshes_twice(pg_db: Store) -> None:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from oauth_browser import OAuthApp
+from oauth_browser import OAuthApp, posts_in
 
 from bot.slack.app import AUTHORIZE_FAILED
-from bot.testbed.slack_standin import Call
-
-
-def _posts(calls: list[Call], channel: str) -> list[Call]:
-    return [c for c in calls if c.method == "chat.postMessage" and c.args.get("channel") == channel]
 
 
 async def _two_workspaces(app: OAuthApp) -> tuple[str, str]:
@@ -26,10 +21,10 @@ async def test_each_workspace_is_answered_with_its_own_token(app: OAuthApp) -> N
     h = app.harness
     await h.send(app.requests("T0ALPHA").mention("good.example", channel="C0ALPHA"))
     await h.send(app.requests("T0BETA").mention("good.example", channel="C0BETA"))
-    await h.wait_for(lambda calls: _posts(calls, "C0ALPHA") and _posts(calls, "C0BETA"))
+    await h.wait_for(lambda calls: posts_in(calls, "C0ALPHA") and posts_in(calls, "C0BETA"))
     await h.idle()
-    (to_alpha,) = _posts(h.standin.calls, "C0ALPHA")
-    (to_beta,) = _posts(h.standin.calls, "C0BETA")
+    (to_alpha,) = posts_in(h.standin.calls, "C0ALPHA")
+    (to_beta,) = posts_in(h.standin.calls, "C0BETA")
     assert (to_alpha.token, to_alpha.team) == (alpha, "T0ALPHA")
     assert (to_beta.token, to_beta.team) == (beta, "T0BETA")
     # every call the app made with a token spoke for the workspace of that token
@@ -42,7 +37,7 @@ async def test_auth_test_is_asked_once_per_workspace_not_per_request(app: OAuthA
     before = len(h.standin.calls_to("auth.test"))
     for n in range(3):
         await h.send(app.requests("T0ALPHA").mention(f"d{n}.example", channel="C0ALPHA"))
-    await h.wait_for(lambda calls: len(_posts(calls, "C0ALPHA")) == 3)
+    await h.wait_for(lambda calls: len(posts_in(calls, "C0ALPHA")) == 3)
     asked = [c.team for c in h.standin.calls_to("auth.test")[before:]]
     assert asked == ["T0ALPHA"]
 
