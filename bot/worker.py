@@ -21,8 +21,6 @@ from typing import Any
 from bot.checker.model import Report
 from bot.checker.settings import Nameserver, Settings
 
-FORMATS = ("json", "blocks", "text", "text-colour")
-
 
 def settings_to_json(settings: Settings) -> str:
     data = asdict(settings)

@@ -173,12 +173,6 @@ def describe_verify_error(exc: ssl.SSLCertVerificationError, host: str) -> str:
     return f"the certificate does not validate ({message})"
 
 
-def describe_expiry(info: CertInfo | None) -> str:
-    if info is None or info.not_after is None:
-        return ""
-    return f"expires {info.not_after[:10]}"
-
-
 def is_protocol_version_error(exc: BaseException) -> bool:
     """True when a handshake failed because the peer offers only old protocols."""
     text = f"{getattr(exc, 'reason', '')} {exc}".upper()

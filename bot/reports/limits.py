@@ -12,7 +12,6 @@ MAX_REPORT_BYTES = 10 * MIB  # one file after decompression (also the most downl
 MAX_PASTED_BYTES = 1 * MIB  # text pasted into a message
 MAX_ARCHIVE_MEMBERS = 20  # files read out of one .zip (or attachments of one e-mail)
 MAX_NESTING = 3  # archives inside archives (a .json.gz inside a .zip inside an e-mail)
-MAX_JSON_DEPTH = 64  # nesting of a report's JSON (RFC 8460 reports use 4 levels)
 MAX_COUNT = 10**15  # a session count beyond this is not believed (capped, and said)
 MAX_TEXT = 2000  # characters kept of any one string field (names, policy lines)
 MAX_POLICY_LINES = 200  # lines kept of one policy-string

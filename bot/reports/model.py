@@ -10,9 +10,6 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-# RFC 8460 §4.3: the policy types a report names.
-POLICY_TYPES = ("sts", "tlsa", "no-policy-found")
-
 
 @dataclass(frozen=True, slots=True)
 class FailureDetail:

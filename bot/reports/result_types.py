@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CHECKED_BY_US = "mta-sts"  # the family mtasts-bot can compare with a fresh check
-
 
 @dataclass(frozen=True, slots=True)
 class ResultType:
