@@ -28,13 +28,12 @@ import json
 import math
 import os
 import platform
-import secrets
 import shlex
 import socket
 import statistics
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +45,7 @@ from bot.testbed import bed as bed_module
 from bot.testbed.bed import Testbed
 from bot.testbed.behaviour import HttpBehaviour, Mx, Smtp
 from bot.testbed.pki import sni_context
+from bot.testbed.postgres import fresh_database
 from bot.testbed.scenario import Scenario, make, policy_text
 from bot.testbed.smtp import SmtpServer, _DelayedSMTP, _Sink
 
@@ -312,27 +312,10 @@ async def stop_app(app: asyncio.subprocess.Process, timeout: float = 15.0) -> No
 # -- a database of its own ---------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def fresh_postgres(base: str) -> AsyncIterator[str]:
+def fresh_postgres(base: str) -> contextlib.AbstractAsyncContextManager[str]:
     """A new database on the PostgreSQL server of `base` (any postgres URL): its plain
     `postgresql://` URL; dropped afterwards."""
-    import asyncpg
-
-    dsn = "postgresql://" + base.split("://", 1)[1]
-    name = "mtasts_bench_" + secrets.token_hex(5)
-    admin = await asyncpg.connect(dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield dsn.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin = await asyncpg.connect(dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    return fresh_database(base, "mtasts_bench_")
 
 
 # -- figures -------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from bot.testbed.postgres import create_database, drop_database, with_database
+
 DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
 REQUIRE_VAR = "MTASTS_REQUIRE_SERVICES"
@@ -61,46 +63,24 @@ def test_redis_url() -> str:
     return os.environ.get("MTASTS_TEST_REDIS_URL", "").strip() or DEFAULT_TEST_REDIS_URL
 
 
-def _asyncpg_dsn(url: str) -> str:
-    """asyncpg speaks plain `postgresql://`; SQLAlchemy URLs carry a driver name."""
-    scheme, rest = url.split("://", 1)
-    return "postgresql://" + rest if scheme.startswith("postgres") else url
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
 async def create_pg_database() -> tuple[str, str]:
     """A fresh, empty database on the test server: (SQLAlchemy URL, its name)."""
     import asyncpg
 
     base = test_database_url()
-    name = "mtasts_t_" + secrets.token_hex(6)
     try:
-        conn = await asyncio.wait_for(asyncpg.connect(_asyncpg_dsn(base)), CONNECT_TIMEOUT)
+        name = await create_database(base, "mtasts_t_", connect_timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         unavailable("PostgreSQL", "MTASTS_TEST_DATABASE_URL", base, exc)
         raise  # unreachable: unavailable() skips or fails
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = _with_database(base, name)
+    url = with_database(base, name)
     if url.startswith(("postgres://", "postgresql://")):
         url = "postgresql+asyncpg://" + url.split("://", 1)[1]
     return url, name
 
 
 async def drop_pg_database(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_asyncpg_dsn(test_database_url()))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await drop_database(test_database_url(), name)
 
 
 async def pg_database() -> AsyncIterator[str]:

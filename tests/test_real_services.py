@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from real_services import _asyncpg_dsn, _redact, redis_prefix
+from real_services import _redact, redis_prefix
 from redis.asyncio import Redis
+
+from bot.testbed.postgres import asyncpg_dsn
 
 
 async def test_pg_url_is_a_fresh_empty_database(pg_url: str) -> None:
     assert pg_url.startswith("postgresql+asyncpg://")
     assert "/mtasts_t_" in pg_url
-    conn = await asyncpg.connect(_asyncpg_dsn(pg_url))
+    conn = await asyncpg.connect(asyncpg_dsn(pg_url))
     try:
         tables = await conn.fetchval(
             "select count(*) from information_schema.tables where table_schema = 'public'"
