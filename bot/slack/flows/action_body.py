@@ -63,8 +63,17 @@ def _read(body: dict[str, Any]) -> Click:
         thread_ts=_first_str(message.get("thread_ts"), container.get("thread_ts"), message_ts),
         message_text=text if isinstance(text, str) else "",
         message_blocks=blocks,
-        enterprise=(body.get("enterprise") or {}).get("id") or None,
+        enterprise=enterprise_of(body),
     )
+
+
+def enterprise_of(body: dict[str, Any]) -> str | None:
+    """The Enterprise Grid organisation a payload comes from, if any: `enterprise_id`
+    (commands, events) or `enterprise.id` (actions)."""
+    value = body.get("enterprise_id")
+    if value is None and isinstance(body.get("enterprise"), dict):
+        value = body["enterprise"].get("id")
+    return value if isinstance(value, str) and value else None
 
 
 def domain_of(value: str) -> str | None:

@@ -9,6 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.flows.action_body import enterprise_of
 from bot.slack.flows.command import run_command
 from bot.slack.flows.guard import guarded
 from bot.slack.reqlog import RequestRecord
@@ -38,7 +39,7 @@ def mtasts_command(
                 respond=respond,
                 client=client,
                 channel=channel if isinstance(channel, str) else None,
-                enterprise=_str(body.get("enterprise_id")),
+                enterprise=enterprise_of(body),
             )
 
         async def reply(message: dict[str, Any]) -> None:
@@ -57,7 +58,3 @@ def mtasts_command(
         )
 
     return on_mtasts_command
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -15,6 +15,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.say.async_say import AsyncSay
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.flows.action_body import enterprise_of
 from bot.slack.flows.conversation import run_conversation, thread_of, wants_answer
 from bot.slack.flows.guard import guarded
 from bot.slack.reqlog import RequestRecord
@@ -50,7 +51,7 @@ def conversation(services: Services, *, name: str, direct: bool) -> Listener:
                 say=say,
                 client=client,
                 private_channel=direct,
-                enterprise=body.get("enterprise_id") or None,
+                enterprise=enterprise_of(body),
             )
 
         async def reply(message: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.flows.action_body import enterprise_of
 from bot.slack.flows.guard import guarded
 from bot.slack.flows.home import forget_workspace, publish_home
 from bot.slack.reqlog import RequestRecord
@@ -41,8 +42,7 @@ def uninstalled(services: Services, *, name: str) -> Listener:
         if name == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
             return  # only user tokens were revoked: the bot still posts
 
-        enterprise = body.get("enterprise_id")
-        enterprise = enterprise if isinstance(enterprise, str) and enterprise else None
+        enterprise = enterprise_of(body)
 
         async def work(record: RequestRecord) -> None:
             await forget_workspace(services, team=team, enterprise=enterprise, record=record)
