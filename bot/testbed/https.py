@@ -198,6 +198,10 @@ async def _send(
             raise ConnectionResetError("the client closed the connection")
         writer.write(piece)
         await writer.drain()
+        # drain() returns at once while nothing is queued, and writes to a connection the
+        # client has reset are dropped (nothing queues): yield, so that the loss is heard
+        # (drain raises next time) before the next piece is counted as sent.
+        await asyncio.sleep(0)
         if writer.is_closing():  # lost with the connection, not taken by the client
             raise ConnectionResetError("the client closed the connection")
         sent(len(piece))
