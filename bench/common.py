@@ -282,6 +282,33 @@ async def launch_app(
     )
 
 
+async def serving_port(
+    app: asyncio.subprocess.Process, lines: list[str] | None = None, seconds: float = 60.0
+) -> int:
+    """The port an app started with port 0 bound, read from its log (stderr, piped) as
+    `mtasts serve` says it ("serving mode=http port=N"); the lines read go to `lines`.
+    Port 0 leaves no gap between choosing a free port and binding it, in which another
+    process (a test of another pytest worker) could take it."""
+    from bot.testbed.instances import SERVING
+
+    assert app.stderr is not None
+    async with asyncio.timeout(seconds):
+        while raw := await app.stderr.readline():
+            line = raw.decode("utf-8", "replace")
+            if lines is not None:
+                lines.append(line)
+            if (found := SERVING.search(line)) is not None:
+                return int(found.group(2))
+    raise RuntimeError(f"the app exited ({await app.wait()}) before serving")
+
+
+async def drain_log(app: asyncio.subprocess.Process) -> None:
+    """Read the rest of an app's piped log, so that a full pipe never stops it."""
+    assert app.stderr is not None
+    while await app.stderr.readline():
+        pass
+
+
 async def wait_healthy(session: Any, base: str, seconds: float = 30.0) -> None:
     """Until GET /healthz answers 200 (bounded); RuntimeError if it never does."""
     import aiohttp

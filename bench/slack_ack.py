@@ -33,7 +33,7 @@ import asyncio
 import contextlib
 import itertools
 import os
-import socket
+import secrets
 import sys
 import tempfile
 import time
@@ -46,12 +46,14 @@ from bench.common import (
     ROOT,
     TestbedProcess,
     cpu_wait,
+    drain_log,
     header,
     launch_app,
     median,
     parse_args,
     percentile,
     process_cpu,
+    serving_port,
     stop_app,
     table,
     wait_healthy,
@@ -74,12 +76,6 @@ class Level:
     app_cpu: float = 0.0
     app_waited: float = 0.0  # the app process runnable but waiting for a CPU
     wall: float = 0.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def result_times(standin: SlackStandin, sent: Mapping[str, float]) -> tuple[list[float], int]:
@@ -147,7 +143,6 @@ async def _run(
     ):
         folder = tempfile.TemporaryDirectory(prefix="mtasts-bench-ack-")
         data_dir = folder.name
-        port = _free_port()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "PYTHONPATH": str(ROOT),
@@ -160,8 +155,15 @@ async def _run(
             "MTASTS_DATA_DIR": data_dir,  # its database of watches (none here), not in ROOT
         }
         if redis:
-            env.update(REDIS_URL=redis, MTASTS_REDIS_PREFIX=f"bench-{os.getpid()}-{port}:")
-        app = await launch_app(["bot", "serve", "--port", str(port)], env)
+            env.update(REDIS_URL=redis, MTASTS_REDIS_PREFIX=f"bench-{secrets.token_hex(4)}:")
+        env["PORT"] = "0"  # any free port, said in its log (`--port` takes 1 to 65535)
+        app = await launch_app(["bot", "serve"], env, log=True)
+        try:
+            port = await serving_port(app)
+        except BaseException:
+            await stop_app(app)
+            raise
+        log = asyncio.create_task(drain_log(app))
         base = f"http://127.0.0.1:{port}"
         connector = aiohttp.TCPConnector(limit=max(levels) * 2)
         try:
@@ -181,6 +183,7 @@ async def _run(
                     results.append(await sender.level("cached", level, hits, app.pid, wait=30))
         finally:
             await stop_app(app)
+            await log
             await asyncio.to_thread(folder.cleanup)
     return results
 

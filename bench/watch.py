@@ -50,7 +50,6 @@ import datetime as dt
 import itertools
 import os
 import re
-import socket
 import sys
 import tempfile
 import time
@@ -72,6 +71,7 @@ from bench.common import (
     parse_args,
     percentile,
     process_cpu,
+    serving_port,
     set_realtime,
     stop_app,
     table,
@@ -205,12 +205,6 @@ def judge_alerts(standin: SlackStandin, edited: Sequence[str]) -> Alerts:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def peak_rss_mb(pid: int) -> float:
     """VmHWM of a live process (its own peak: reset at exec), in MB."""
     try:
@@ -299,7 +293,6 @@ async def _run_app(
 ) -> Run:
     out = Run(kind)
     async with SlackStandin() as standin:
-        port = _free_port()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "PYTHONPATH": str(ROOT),
@@ -316,9 +309,14 @@ async def _run_app(
         lead = min(STARTUP, 2 * interval)  # the first interval begins this long after start
         if watched:
             out.fill_seconds = await fill(url, watched, interval, start + lead)
-        args = ["bench.watch_app", "--port", str(port), "--interval", repr(interval)]
+        args = ["bench.watch_app", "--port", "0", "--interval", repr(interval)]
         app = await launch_app(args, env, log=True)
         log = _Log()
+        try:
+            port = await serving_port(app, log.lines)
+        except BaseException:
+            await stop_app(app)
+            raise
         reader = asyncio.create_task(log.read(app))
         base = f"http://127.0.0.1:{port}"
         try:

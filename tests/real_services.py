@@ -127,15 +127,17 @@ async def delete_run_keys(url: str) -> None:
 
 
 class RedisServer:
-    """A Redis server of the test's own on a free loopback port, to stop and start again
-    (an outage, for real). No persistence: it comes back empty, as after a crash.
+    """A Redis server of the test's own on a Unix socket in a folder of its own, to stop
+    and start again at the same address (an outage, for real): unlike a free TCP port,
+    no other process (another pytest worker) can take it in between. No persistence: it
+    comes back empty, as after a crash.
 
     Skips (or fails under MTASTS_REQUIRE_SERVICES=1) when `redis-server` is not installed.
     """
 
     def __init__(self) -> None:
         import shutil
-        import socket
+        import tempfile
 
         binary = shutil.which("redis-server")
         if binary is None:
@@ -143,24 +145,23 @@ class RedisServer:
                 "redis-server (the binary)", "PATH", "redis-server", FileNotFoundError("not found")
             )
         self._binary = str(binary)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._folder = tempfile.TemporaryDirectory(prefix="mtasts-redis-")
+        self.socket = f"{self._folder.name}/redis.sock"
+        self.url = f"unix://{self.socket}?db=0"
         self._proc: asyncio.subprocess.Process | None = None
         self._drain: asyncio.Task[bytes] | None = None
 
     async def start(self) -> None:
         """Start it and wait until it says it is ready (its own log line)."""
         self._proc = await asyncio.create_subprocess_exec(
-            self._binary, "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--protected-mode", "no",
+            self._binary, "--port", "0", "--unixsocket", self.socket,
+            "--save", "", "--appendonly", "no",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         assert self._proc.stdout is not None
         seen: list[str] = []
         async with asyncio.timeout(20):
-            while "Ready to accept connections" not in (seen[-1] if seen else ""):
+            while "ready to accept connections" not in (seen[-1].lower() if seen else ""):
                 line = (await self._proc.stdout.readline()).decode(errors="replace")
                 if not line:
                     raise RuntimeError("redis-server did not start:\n" + "".join(seen[-10:]))
